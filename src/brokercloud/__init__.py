@@ -1,0 +1,3 @@
+"""brokercloud: a shared cloud trading platform for Taiwan securities brokers."""
+
+__version__ = "0.1.0"

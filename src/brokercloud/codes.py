@@ -1,0 +1,113 @@
+"""Result codes for the whole platform: one enum, a numeric range per subsystem.
+
+Callers branch on codes, metrics count them and tests assert them; each code has one fixed
+sentence in English and in Traditional Chinese so a person always learns what happened.
+Ranges: 1xxx basic order checks (market rules), 3xxx exchange order handling,
+31xx reasons an exchange order ended without a fill. Later subsystems take the free ranges.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Code(enum.IntEnum):
+    OK = 0
+    # 1xxx: basic order checks, the same rules the front end, the risk engine and the exchange apply
+    UNKNOWN_SYMBOL = 1001
+    PRICE_NOT_ON_TICK = 1002
+    PRICE_OUTSIDE_LIMITS = 1003
+    QUANTITY_NOT_POSITIVE = 1004
+    QUANTITY_ABOVE_CAP = 1005
+    NOT_BOARD_LOTS = 1006
+    NOT_ODD_LOT = 1007
+    ORDER_TYPE_NOT_ALLOWED = 1008
+    MARKET_ORDER_NOT_ALLOWED = 1009
+    SESSION_CLOSED = 1010
+    PRICE_NOT_CLOSING_PRICE = 1011
+    NO_CLOSING_PRICE = 1012
+    PRICE_NOT_POSITIVE = 1013
+    # 3xxx: exchange order handling
+    DUPLICATE_CLIENT_ORDER_ID = 3001
+    UNKNOWN_ORDER = 3002
+    ORDER_ALREADY_DONE = 3003
+    AMEND_QUANTITY_NOT_REDUCED = 3004
+    AMEND_PRICE_AND_QUANTITY = 3005
+    AMEND_MARKET_ORDER_PRICE = 3006
+    AMEND_NOTHING = 3007
+    WRONG_BROKER = 3008
+    # 31xx: why an order left the book without (fully) filling
+    CANCELLED_ON_REQUEST = 3101
+    IOC_REMAINDER_CANCELLED = 3102
+    FOK_NOT_FILLABLE = 3103
+    MARKET_REMAINDER_CANCELLED = 3104
+    MARKET_ORDER_DELETED_AT_CLOSING_CALL = 3105
+    EXPIRED_END_OF_SESSION = 3106
+
+
+_SENTENCES: dict[Code, tuple[str, str]] = {
+    Code.OK: ("Accepted.", "成功。"),
+    Code.UNKNOWN_SYMBOL: ("No security with this symbol is listed today.", "查無此股票代號。"),
+    Code.PRICE_NOT_ON_TICK: (
+        "The price is not a multiple of the tick for its price band.", "價格不符合升降單位。"),
+    Code.PRICE_OUTSIDE_LIMITS: (
+        "The price is outside today's limit-up and limit-down prices.", "價格超出當日漲跌停範圍。"),
+    Code.QUANTITY_NOT_POSITIVE: (
+        "The quantity must be at least one share.", "委託數量必須大於零。"),
+    Code.QUANTITY_ABOVE_CAP: (
+        "The quantity is above the 499-lot limit for one order.", "委託數量超過單筆 499 張上限。"),
+    Code.NOT_BOARD_LOTS: (
+        "Board-lot sessions take whole lots of 1,000 shares only.", "整股交易須以一千股為單位。"),
+    Code.NOT_ODD_LOT: (
+        "Odd-lot sessions take 1 to 999 shares only.", "零股交易數量須為 1 至 999 股。"),
+    Code.ORDER_TYPE_NOT_ALLOWED: (
+        "This session accepts only limit orders valid for the rest of the day (ROD).",
+        "此時段僅接受限價當日有效 (ROD) 委託。"),
+    Code.MARKET_ORDER_NOT_ALLOWED: (
+        "Market orders are not allowed for this security or in this session.",
+        "此股票或此時段不接受市價委託。"),
+    Code.SESSION_CLOSED: ("This session does not accept orders now.", "此時段不接受委託。"),
+    Code.PRICE_NOT_CLOSING_PRICE: (
+        "Fixed-price trading takes orders at today's closing price only.",
+        "盤後定價交易僅能以當日收盤價委託。"),
+    Code.NO_CLOSING_PRICE: (
+        "There is no fixed-price session for a security without a closing price today.",
+        "該股票當日無收盤價，不進行盤後定價交易。"),
+    Code.PRICE_NOT_POSITIVE: (
+        "A limit order needs a price above zero.", "限價委託價格必須大於零。"),
+    Code.DUPLICATE_CLIENT_ORDER_ID: (
+        "This broker already used this client order ID today.", "委託書編號當日重複。"),
+    Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),
+    Code.ORDER_ALREADY_DONE: (
+        "The order is already filled, cancelled or expired.", "該筆委託已成交、刪除或失效。"),
+    Code.AMEND_QUANTITY_NOT_REDUCED: (
+        "A quantity change may only reduce the quantity still open.", "改量僅能減少未成交數量。"),
+    Code.AMEND_PRICE_AND_QUANTITY: (
+        "Change the price or the quantity, not both in one request.", "改價與改量不可同時進行。"),
+    Code.AMEND_MARKET_ORDER_PRICE: (
+        "A market order's price cannot be changed, and a limit order cannot become a market order.",
+        "市價委託不可改價，限價與市價不可互換。"),
+    Code.AMEND_NOTHING: ("The request changes nothing.", "改單內容與原委託相同。"),
+    Code.WRONG_BROKER: ("The order belongs to another broker.", "該筆委託不屬於此券商。"),
+    Code.CANCELLED_ON_REQUEST: ("Cancelled on request.", "已依要求刪單。"),
+    Code.IOC_REMAINDER_CANCELLED: (
+        "The unfilled part of an immediate-or-cancel order was cancelled.",
+        "立即成交否則取消 (IOC) 委託之未成交部分已取消。"),
+    Code.FOK_NOT_FILLABLE: (
+        "The fill-or-kill order could not be filled in full at once and was cancelled.",
+        "全部成交否則取消 (FOK) 委託無法全部成交，已取消。"),
+    Code.MARKET_REMAINDER_CANCELLED: (
+        "The unfilled part of the market order was cancelled: no more quantity within the limits.",
+        "市價委託未成交部分已取消。"),
+    Code.MARKET_ORDER_DELETED_AT_CLOSING_CALL: (
+        "Resting market orders are deleted when the closing auction starts at 13:25.",
+        "13:25 收盤集合競價開始時刪除未成交之市價委託。"),
+    Code.EXPIRED_END_OF_SESSION: (
+        "The order expired unfilled at the end of its session.", "委託於該時段結束時失效。"),
+}
+
+
+def describe(code: Code, language: str = "en") -> str:
+    """The fixed sentence for a code, in English ('en') or Traditional Chinese ('zh-TW')."""
+    english, chinese = _SENTENCES[code]
+    return chinese if language == "zh-TW" else english
