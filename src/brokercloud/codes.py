@@ -35,12 +35,11 @@ class Code(enum.IntEnum):
     AMEND_PRICE_AND_QUANTITY = 3005
     AMEND_MARKET_ORDER_PRICE = 3006
     AMEND_NOTHING = 3007
-    WRONG_BROKER = 3008
+    AMEND_BELOW_FILLED = 3008
     # 31xx: why an order left the book without (fully) filling
     CANCELLED_ON_REQUEST = 3101
     IOC_REMAINDER_CANCELLED = 3102
     FOK_NOT_FILLABLE = 3103
-    MARKET_REMAINDER_CANCELLED = 3104
     MARKET_ORDER_DELETED_AT_CLOSING_CALL = 3105
     EXPIRED_END_OF_SESSION = 3106
 
@@ -88,7 +87,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "A market order's price cannot be changed, and a limit order cannot become a market order.",
         "市價委託不可改價，限價與市價不可互換。"),
     Code.AMEND_NOTHING: ("The request changes nothing.", "改單內容與原委託相同。"),
-    Code.WRONG_BROKER: ("The order belongs to another broker.", "該筆委託不屬於此券商。"),
+    Code.AMEND_BELOW_FILLED: (
+        "The new quantity is not above what has already filled; send a cancel instead.",
+        "改量後數量不大於已成交數量，請改為刪單。"),
     Code.CANCELLED_ON_REQUEST: ("Cancelled on request.", "已依要求刪單。"),
     Code.IOC_REMAINDER_CANCELLED: (
         "The unfilled part of an immediate-or-cancel order was cancelled.",
@@ -96,9 +97,6 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.FOK_NOT_FILLABLE: (
         "The fill-or-kill order could not be filled in full at once and was cancelled.",
         "全部成交否則取消 (FOK) 委託無法全部成交，已取消。"),
-    Code.MARKET_REMAINDER_CANCELLED: (
-        "The unfilled part of the market order was cancelled: no more quantity within the limits.",
-        "市價委託未成交部分已取消。"),
     Code.MARKET_ORDER_DELETED_AT_CLOSING_CALL: (
         "Resting market orders are deleted when the closing auction starts at 13:25.",
         "13:25 收盤集合競價開始時刪除未成交之市價委託。"),
