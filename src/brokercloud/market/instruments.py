@@ -84,9 +84,11 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     limit_bp: int | None = 1_000
 
     def __post_init__(self) -> None:
-        if not self.symbol or len(self.symbol) > MAX_SYMBOL_LENGTH or not self.symbol.isalnum():
+        # isascii: str.isalnum() alone accepts CJK and full-width characters ("台積電").
+        if (not self.symbol or len(self.symbol) > MAX_SYMBOL_LENGTH
+                or not (self.symbol.isascii() and self.symbol.isalnum())):
             raise ValueError(
-                f"symbol must be 1-{MAX_SYMBOL_LENGTH} letters or digits: {self.symbol!r}")
+                f"symbol must be 1-{MAX_SYMBOL_LENGTH} ASCII letters or digits: {self.symbol!r}")
 
     @property
     def market_orders_allowed(self) -> bool:

@@ -115,9 +115,14 @@ def format_price(price: int) -> str:
 
 
 def parse_price(text: str) -> int:
-    """Decimal text to NT$0.01 units without floats; more than two decimals is an error."""
+    """Decimal text to NT$0.01 units without floats; more than two decimals is an error.
+
+    ASCII digits only: ``str.isdigit`` also accepts full-width and other scripts' digits, which
+    ``int`` would silently convert, so text like '１２' would otherwise parse as 12.
+    """
     whole, _, frac = text.strip().partition(".")
     frac = frac.rstrip("0") if len(frac) > 2 else frac
-    if not whole.isdigit() or (frac and not frac.isdigit()) or len(frac) > 2:
+    if (not text.isascii() or not whole.isdigit() or (frac and not frac.isdigit())
+            or len(frac) > 2):
         raise ValueError(f"not a price in NT$0.01 units: {text!r}")
     return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
