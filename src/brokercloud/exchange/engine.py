@@ -113,6 +113,7 @@ class Exchange:
     # -- commands -------------------------------------------------------------------------
 
     def handle(self, command: Command) -> None:
+        """Apply any command (what a network front or a replay calls)."""
         if type(command) is NewOrder:
             self.new_order(command)
         elif type(command) is CancelOrder:
@@ -128,9 +129,11 @@ class Exchange:
         phase = self.phases[session]
         if phase is CLOSED:
             return self._reject(cmd, Code.SESSION_CLOSED)
-        code = _quantity_error(session, cmd.qty)
-        if code:
-            return self._reject(cmd, code)
+        qty = cmd.qty
+        if not (session is REGULAR and 0 < qty <= MAX_BOARD_LOT_SHARES and not qty % BOARD_LOT):
+            code = _quantity_error(session, qty)  # the board-lot fast path above is the norm
+            if code:
+                return self._reject(cmd, code)
         order_type = cmd.order_type
         if (order_type is not LIMIT or cmd.tif is not ROD) and not order_type_allowed(
                 listing.instrument, session, phase, order_type, cmd.tif):
@@ -153,16 +156,20 @@ class Exchange:
             return self._reject(cmd, Code.DUPLICATE_CLIENT_ORDER_ID)
         now = self.now
         order = Order(next(self._order_ids), cmd.broker, cmd.account, cmd.cl_ord_id, cmd.symbol,
-                      session, cmd.side, order_type, cmd.tif, cmd.price, cmd.qty, cmd.qty)
+                      session, cmd.side, order_type, cmd.tif, cmd.price, qty, qty)
         known[cmd.cl_ord_id] = order.order_id
         self.orders[order.order_id] = order
         self._emit(Accepted(next(self._seqs), now, order.order_id, cmd.broker, cmd.account,
                             cmd.cl_ord_id, cmd.symbol, session, cmd.side, order_type, cmd.tif,
-                            cmd.price, cmd.qty))
-        if phase is CONTINUOUS and listing.continuous:
-            self._trade_or_rest(book, order, level, now)
-        else:
+                            cmd.price, qty))
+        if phase is not CONTINUOUS or not listing.continuous:
             book.rest(order, level, now)
+        elif order.tif is ROD:  # inlined _trade_or_rest for the common case
+            book.match(order, level, now)
+            if order.leaves:
+                book.rest(order, level, now)
+        else:
+            self._trade_or_rest(book, order, level, now)
         if book.tape is not None:
             self._publish(listing, book)
         return None

@@ -20,7 +20,6 @@ from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.prices import price_ladder, price_limits
 from brokercloud.market.sessions import CLOSING_CALL_START, OPEN, Session
 
-
 _RECENT_ORDERS = 256
 
 
