@@ -13,6 +13,7 @@ from rich.table import Table
 
 from brokercloud.exchange.schedule import Action, ScheduledAction
 from brokercloud.exchange.simulation import DaySummary, run_day
+from brokercloud.market.instruments import Instrument
 from brokercloud.market.prices import format_price
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import format_time
@@ -45,18 +46,21 @@ def serve(*, seed: int = 1, rate: int = 20, days: int = 1) -> int:
         console.print(f"[bold]simulated day {day}[/bold] (08:30-14:30 on the simulated clock)")
         summary = run_day(listings, seed=seed + day - 1, orders_per_second=rate,
                           on_action=announce)
-        _print_board(console, summary, {item.instrument.symbol: item for item in listed})
+        _print_board(console, summary, listings)
+        listings = [(inst, summary.next_references[inst.symbol]) for inst, _ in listings]
     return 0
 
 
-def _print_board(console: Console, summary: DaySummary, listed: dict) -> None:
+def _print_board(console: Console, summary: DaySummary,
+                 listings: list[tuple[Instrument, int]]) -> None:
     table = Table(title=f"closing board ({summary.commands:,} commands in "
                         f"{summary.elapsed_s:.2f} s of real time)")
     for column in ("symbol", "name", "reference", "close", "volume (lots)"):
         table.add_column(column, justify="left" if column in ("symbol", "name") else "right")
-    for symbol, close in sorted(summary.closes.items(), key=lambda kv: -summary.volume[kv[0]]):
-        item = listed[symbol]
-        table.add_row(symbol, item.instrument.name, format_price(item.reference),
-                      format_price(close) if close else "-", f"{summary.volume[symbol] // 1000:,}")
+    for instrument, reference in sorted(listings, key=lambda pair: -summary.volume[pair[0].symbol]):
+        close = summary.closes[instrument.symbol]
+        table.add_row(instrument.symbol, instrument.name, format_price(reference),
+                      format_price(close) if close else "-",
+                      f"{summary.volume[instrument.symbol] // 1000:,}")
     console.print(table)
     console.print("events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.events.items())))

@@ -31,6 +31,7 @@ from brokercloud.market.instruments import Disposition, Instrument
 from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES, MAX_ODD_LOT
 from brokercloud.market.orders import OrderType, Side, TimeInForce, order_type_allowed
 from brokercloud.market.prices import price_ladder, price_limits
+from brokercloud.market.reference import next_reference
 from brokercloud.market.sessions import Phase, Session
 
 #: Simulator convention: a security without a daily limit (first days of listing) gets a book
@@ -54,8 +55,8 @@ ODD_LOT_SESSIONS = frozenset({ODD_LOT, AFTER_HOURS_ODD_LOT})
 class Listing:
     """One symbol's day: its rules and its books."""
 
-    __slots__ = ("books", "close", "continuous", "instrument", "limit_down", "limit_up",
-                 "prices", "reference")
+    __slots__ = ("books", "close", "continuous", "final_quote", "instrument", "limit_down",
+                 "limit_up", "prices", "reference")
 
     def __init__(self, instrument: Instrument, reference: int) -> None:
         self.instrument = instrument
@@ -66,6 +67,11 @@ class Listing:
         self.continuous = instrument.disposition is Disposition.NONE
         self.books: dict[Session, Book] = {}
         self.close = 0  # the day's closing price, 0 until the close (or if nothing traded)
+        self.final_quote = (0, 0)  # best bid and ask left after the closing auction, 0 if none
+
+    def next_reference(self) -> int:
+        """Tomorrow's reference price by TWSE's rule."""
+        return next_reference(self.reference, self.close, *self.final_quote)
 
     def anchor(self, book: Book) -> int:
         """Auction tie-break anchor: the session's last trade, else the reference price."""
@@ -394,7 +400,10 @@ class Exchange:
     def _closing_auction(self, _: int) -> None:
         for listing in self.listings.values():
             self._auction(listing, REGULAR)
-            listing.close = listing.books[REGULAR].last_price
+            book = listing.books[REGULAR]
+            listing.close = book.last_price
+            bids, asks = book.depth(1)
+            listing.final_quote = (bids[0][0] if bids else 0, asks[0][0] if asks else 0)
 
     def _odd_lot_auction(self, _: int) -> None:
         rng = None if self._odd_lot_matched else self._rng

@@ -39,6 +39,7 @@ class DaySummary(msgspec.Struct):
     events: dict[str, int]
     volume: dict[str, int]  # board-lot shares per symbol
     closes: dict[str, int]
+    next_references: dict[str, int]
     elapsed_s: float
 
 
@@ -75,6 +76,7 @@ def run_day(listings: Sequence[tuple[Instrument, int]], *, seed: int = 1,
         volume={s: listing.books[Session.REGULAR].volume
                 for s, listing in exchange.listings.items()},
         closes={s: listing.close for s, listing in exchange.listings.items()},
+        next_references={s: listing.next_reference() for s, listing in exchange.listings.items()},
         elapsed_s=round(time.perf_counter() - started, 3))
 
 
