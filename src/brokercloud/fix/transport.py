@@ -1,0 +1,23 @@
+"""Starting FIX sessions over TCP: an acceptor server and an initiator connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+from brokercloud.fix.session import FixSession, Resolver, SessionBinding
+
+
+async def start_acceptor(host: str, port: int, resolver: Resolver) -> asyncio.Server:
+    """Listen for FIX initiators; each connection's Logon is resolved to a session."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: FixSession(resolver=resolver), host, port)
+
+
+async def connect_initiator(host: str, port: int, binding: SessionBinding,
+                            timeout: float = 5.0) -> FixSession:
+    """Connect and log on; raises LogonRefusedError with the peer's reason if refused."""
+    loop = asyncio.get_running_loop()
+    _, session = await loop.create_connection(
+        lambda: FixSession(binding, initiator=True), host, port)
+    await asyncio.wait_for(asyncio.shield(session.logged_on), timeout)
+    return session
