@@ -30,6 +30,7 @@ from brokercloud.fix.codec import (
     frame,
     parse,
 )
+from brokercloud.fix.outbound import header_ids, record_message, sending_time
 from brokercloud.fix.store import SessionStore
 from brokercloud.fix.tags import ADMIN_MSG_TYPES, BusinessRejectReason, MsgType
 from brokercloud.fix.tags import SessionRejectReason as Reason
@@ -111,25 +112,6 @@ class SessionBinding(msgspec.Struct):
 Resolver = Callable[[FixMessage], "SessionBinding | str"]
 
 
-class _Clock:
-    """SendingTime text, recomputed once per second (strftime is slow)."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._prefix = b""
-
-    def sending_time(self) -> bytes:
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
-        return b"%s.%03d" % (self._prefix, int((now - second) * 1000))
-
-
-_clock = _Clock()
-
-
 class FixSession(asyncio.Protocol):
     """One FIX session over one connection, initiator or acceptor."""
 
@@ -166,8 +148,8 @@ class FixSession(asyncio.Protocol):
         self.config = binding.config
         self.store = binding.store
         self.application = binding.application
-        self._header_ids = b"49=%s\x0156=%s\x01" % (
-            binding.config.sender_comp_id.encode(), binding.config.target_comp_id.encode())
+        self._header_ids = header_ids(binding.config.sender_comp_id,
+                                      binding.config.target_comp_id)
         if binding.config.outbound_rate:
             self._bucket = TokenBucket(binding.config.outbound_rate)
 
@@ -218,13 +200,8 @@ class FixSession(asyncio.Protocol):
         """Send a message (``body``: fields after the standard header). Returns its seq."""
         if self.store is None:
             raise RuntimeError("session not bound")
-        store = self.store
-        seq = store.next_sender_seq
-        sending_time = _clock.sending_time()
-        self._out.append(frame(b"35=%s\x01%s34=%d\x0152=%s\x01%s" % (
-            msg_type, self._header_ids, seq, sending_time, body)))
-        store.record_sent(seq, msg_type, sending_time, body)
-        store.next_sender_seq = seq + 1
+        seq = self.store.next_sender_seq
+        self._out.append(record_message(self.store, self._header_ids, msg_type, body))
         self._schedule_flush()
         return seq
 
@@ -294,7 +271,7 @@ class FixSession(asyncio.Protocol):
         target = (message.get(t.SENDER_COMP_ID) or b"").decode(errors="replace")
         body = fields_to_bytes([(t.TEXT, reason)])
         self._send_raw(frame(b"35=5\x0149=%s\x0156=%s\x0134=1\x0152=%s\x01%s" % (
-            sender.encode(), target.encode(), _clock.sending_time(), body)))
+            sender.encode(), target.encode(), sending_time(), body)))
         self.logout_reason = reason
         self._flush()
         self.disconnect()
@@ -618,15 +595,15 @@ class FixSession(asyncio.Protocol):
             if gap_start:
                 self._gap_fill(gap_start, seq)
                 gap_start = 0
-            msg_type, sending_time, body = entry
+            msg_type, original_time, body = entry
             self._send_raw(frame(b"35=%s\x01%s34=%d\x0143=Y\x0152=%s\x01122=%s\x01%s" % (
-                msg_type, self._header_ids, seq, _clock.sending_time(), sending_time, body)))
+                msg_type, self._header_ids, seq, sending_time(), original_time, body)))
         if gap_start:
             self._gap_fill(gap_start, end + 1)
 
     def _gap_fill(self, seq: int, new_seq: int) -> None:
         self._send_raw(frame(b"35=4\x01%s34=%d\x0143=Y\x0152=%s\x01123=Y\x0136=%d\x01" % (
-            self._header_ids, seq, _clock.sending_time(), new_seq)))
+            self._header_ids, seq, sending_time(), new_seq)))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
