@@ -396,6 +396,8 @@ class Exchange:
                 doomed = [o for o in queue if o.leaves and o.order_type is MARKET]
                 for order in doomed:
                     self._end(order, Code.MARKET_ORDER_DELETED_AT_CLOSING_CALL, Cancelled)
+            if book.tape is not None:  # watchers must see the deleted orders leave the quote
+                self._publish(listing, book)
 
     def _closing_auction(self, _: int) -> None:
         for listing in self.listings.values():
