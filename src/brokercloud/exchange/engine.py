@@ -344,17 +344,21 @@ class Exchange:
 
     # -- the clock and the day's timeline -----------------------------------------------------
 
-    def advance_to(self, time: int) -> None:
-        """Move the simulated clock forward, running every scheduled action due by ``time``."""
+    def advance_to(self, time: int) -> int:
+        """Move the simulated clock forward, running every scheduled action due by ``time``;
+        returns how many ran (a caller that journals time steps only records those)."""
         timeline = self._timeline
+        ran = 0
         while self._next_action < len(timeline) and timeline[self._next_action].time <= time:
             scheduled = timeline[self._next_action]
             self._next_action += 1
+            ran += 1
             self.now = max(self.now, scheduled.time)
             self._actions[scheduled.action](scheduled.arg)
             if self.on_action is not None:
                 self.on_action(scheduled)
         self.now = max(self.now, time)
+        return ran
 
     def _open_book(self, listing: Listing, session: Session, prices: list[int] | None = None
                    ) -> Book:
