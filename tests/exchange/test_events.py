@@ -226,3 +226,13 @@ def test_filled_when_resting_order_hit_then_resting_side_reported_first():
     assert ex.events[-2:] == [
         Filled(3, at(9, 0, 1), resting, "B7", "ACC9", "r", "2330", SELL, 7500, 1000, 0, 1000, 1),
         Filled(4, at(9, 0, 1), taker, "B8", "X", "t", "2330", BUY, 7500, 1000, 0, 1000, 1)]
+
+
+def test_handle_when_given_each_command_kind_then_dispatches_to_it():
+    ex = continuous()
+    ex.handle(NewOrder("B1", "A1", "n1", "2330", BUY, 3 * LOT, 7400))
+    ex.handle(AmendOrder("B1", orig_cl_ord_id="n1", qty=2 * LOT))
+    ex.handle(CancelOrder("B1", orig_cl_ord_id="n1"))
+    assert [(type(e), e.seq, e.order_id) for e in ex.events] == [
+        (Accepted, 1, 1), (Amended, 2, 1), (Cancelled, 3, 1)]
+    assert (ex.events[1].qty, ex.events[2].qty) == (2000, 2000)

@@ -7,7 +7,7 @@ import pytest
 from brokercloud.codes import Code
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, NewOrder
 from brokercloud.exchange.events import Accepted, Rejected, RequestRejected
-from brokercloud.market.instruments import Instrument
+from brokercloud.market.instruments import Instrument, InstrumentKind
 from brokercloud.market.sessions import at
 
 from .support import (
@@ -34,11 +34,13 @@ from .support import (
 
 HON_HAI = Instrument(symbol="2317", name="Hon Hai")  # reference 100.00: ticks 0.1 / 0.5
 NEW_LISTING = Instrument(symbol="7777", name="New listing", limit_bp=None)
+ETF = Instrument(symbol="0050", name="Taiwan 50", kind=InstrumentKind.ETF)  # 50.00: 0.01 / 0.05
 
 
 def busy_exchange():
     """Continuous trading with resting orders from two brokers on both sides and odd lots."""
-    ex = exchange((TSMC, REF), (HON_HAI, 10_000), (NEW_LISTING, 5_000), time=at(9, 0, 1))
+    ex = exchange((TSMC, REF), (HON_HAI, 10_000), (NEW_LISTING, 5_000), (ETF, 5_000),
+                  time=at(9, 0, 1))
     buy(ex, 2 * LOT, 7400, "b1")
     buy(ex, 1 * LOT, 7400, "b2", broker="B2")
     buy(ex, 3 * LOT, 7300, "b3")
@@ -50,7 +52,7 @@ def busy_exchange():
 
 def books(ex) -> list:
     """Snapshots of every book that exists (the odd-lot books open at 09:00)."""
-    return [snapshot(book) for symbol in ("2330", "2317", "7777")
+    return [snapshot(book) for symbol in ("2330", "2317", "7777", "0050")
             for session in (REGULAR, ODD_LOT)
             if (book := ex.book(symbol, session)) is not None]
 
@@ -79,6 +81,9 @@ def new(qty: int = 1 * LOT, price: int = 7470, *, symbol: str = "2330", side=BUY
     (new(price=7471), Code.PRICE_NOT_ON_TICK),
     (new(price=10_010, symbol="2317"), Code.PRICE_NOT_ON_TICK),  # 0.5 tick from 100.00 up
     (new(price=9_995, symbol="2317"), Code.PRICE_NOT_ON_TICK),  # 0.1 tick below 100.00
+    (new(price=5_001, symbol="0050"), Code.PRICE_NOT_ON_TICK),  # fund tick 0.05 from 50.00
+    (new(price=5_008, symbol="0050"), Code.PRICE_NOT_ON_TICK),
+    (new(price=5_510, symbol="0050"), Code.PRICE_OUTSIDE_LIMITS),
     (new(price=8220), Code.PRICE_OUTSIDE_LIMITS),
     (new(price=8300, side=SELL), Code.PRICE_OUTSIDE_LIMITS),
     (new(price=6720), Code.PRICE_OUTSIDE_LIMITS),
@@ -119,7 +124,7 @@ def test_new_order_when_before_pre_open_then_rejected_session_closed_as_first_ev
 def test_new_order_when_regular_session_over_then_rejected_session_closed(time):
     ex = busy_exchange()
     ex.advance_to(time)
-    assert len(books(ex)) == 6
+    assert len(books(ex)) == 8
     assert_rejected(ex, new(), Code.SESSION_CLOSED)
     assert_rejected(ex, new(qty=100, session=ODD_LOT), Code.SESSION_CLOSED)
 
@@ -132,11 +137,14 @@ def test_new_order_when_exactly_at_limits_and_cap_then_accepted():
     ex.new_order(new(qty=999, price=7470, session=ODD_LOT, cl="odd"))
     ex.new_order(new(qty=1, price=9_990, symbol="2317", session=ODD_LOT, cl="tick"))
     ex.new_order(new(price=7_500, symbol="7777", cl="nolimit"))
+    ex.new_order(new(price=4_999, symbol="0050", cl="etf-low"))
+    ex.new_order(new(price=5_005, symbol="0050", side=SELL, cl="etf-high"))
     events = since(ex, start)
-    assert [type(e) for e in events] == [Accepted] * 5
+    assert [type(e) for e in events] == [Accepted] * 7
     assert [(e.cl_ord_id, e.qty, e.price) for e in events] == [
         ("up", 499_000, 8210), ("down", 499_000, 6730), ("odd", 999, 7470),
-        ("tick", 1, 9_990), ("nolimit", 1000, 7_500)]
+        ("tick", 1, 9_990), ("nolimit", 1000, 7_500), ("etf-low", 1000, 4_999),
+        ("etf-high", 1000, 5_005)]
 
 
 def test_new_order_when_client_order_id_reused_by_same_broker_then_rejected_duplicate():

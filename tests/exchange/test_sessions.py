@@ -293,6 +293,9 @@ def test_fixed_price_order_when_not_at_the_close_then_rejected_price_not_closing
     assert rejected_code(ex, 1, 500, 7500, session=FIXED_PRICE) == Code.NOT_BOARD_LOTS
     assert rejected_code(ex, 1, 1 * LOT, 0, session=FIXED_PRICE, order_type=MARKET) == (
         Code.MARKET_ORDER_NOT_ALLOWED)
+    assert rejected_code(ex, 1, 1 * LOT, 7500, session=FIXED_PRICE, tif=IOC) == (
+        Code.ORDER_TYPE_NOT_ALLOWED)
+    assert rejected_code(ex, 1, 1 * LOT, 0, session=FIXED_PRICE) == Code.PRICE_NOT_POSITIVE
     assert order(ex, 0, 1 * LOT, 7500, session=FIXED_PRICE) > 0
     assert book_of(ex, FIXED_PRICE).prices == [7500]
 
