@@ -3,7 +3,8 @@
 Callers branch on codes, metrics count them and tests assert them; each code has one fixed
 sentence in English and in Traditional Chinese so a person always learns what happened.
 Ranges: 1xxx basic order checks (market rules), 3xxx exchange order handling,
-31xx reasons an exchange order ended without a fill. Later subsystems take the free ranges.
+31xx reasons an exchange order ended without a fill, 35xx the exchange's network front.
+Later subsystems take the free ranges.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Code(enum.IntEnum):
     FOK_NOT_FILLABLE = 3103
     MARKET_ORDER_DELETED_AT_CLOSING_CALL = 3105
     EXPIRED_END_OF_SESSION = 3106
+    # 35xx: the exchange's network front (lines)
+    BROKER_NOT_ON_LINE = 3501
+    LINE_RATE_LIMIT_EXCEEDED = 3502
 
 
 _SENTENCES: dict[Code, tuple[str, str]] = {
@@ -102,6 +106,12 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "13:25 收盤集合競價開始時刪除未成交之市價委託。"),
     Code.EXPIRED_END_OF_SESSION: (
         "The order expired unfilled at the end of its session.", "委託於該時段結束時失效。"),
+    Code.BROKER_NOT_ON_LINE: (
+        "The broker named in OnBehalfOfCompID is not registered on this line.",
+        "此線路未登錄該券商，不得代為傳送委託。"),
+    Code.LINE_RATE_LIMIT_EXCEEDED: (
+        "The line sent more messages per second than its rate limit allows.",
+        "線路每秒傳送訊息數超過流量上限。"),
 }
 
 

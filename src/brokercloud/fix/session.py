@@ -192,7 +192,8 @@ class FixSession(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
             log.info("%s: connection lost: %s", self.session_id, exc)
-        self._close()
+        if self.state is not State.DISCONNECTED:  # disconnect() may have closed it already
+            self._close()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -526,7 +527,9 @@ class FixSession(asyncio.Protocol):
         if reset:
             fields.append((t.RESET_SEQ_NUM_FLAG, b"Y"))
         if self.initiator and config.username:
-            fields += [(t.USERNAME, config.username), (t.PASSWORD, config.password)]
+            fields.append((t.USERNAME, config.username))
+        if self.initiator and config.password:
+            fields.append((t.PASSWORD, config.password))
         self.send(MsgType.LOGON, fields_to_bytes(fields))
         if self.initiator:
             self._transition(Trigger.SEND_LOGON)

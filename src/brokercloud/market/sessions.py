@@ -7,6 +7,9 @@ time-zone arithmetic; ``at(9, 0)`` is 09:00.
 from __future__ import annotations
 
 import enum
+from datetime import timedelta, timezone
+
+TAIWAN = timezone(timedelta(hours=8))  # exchange time; Taiwan keeps no daylight saving
 
 
 def at(hour: int, minute: int = 0, second: int = 0, ms: int = 0) -> int:

@@ -1,0 +1,80 @@
+"""The exchange's journal: every command and every clock step that ran scheduled actions, in
+order, in SQLite, so a restarted exchange rebuilds its books by replaying them through a fresh,
+deterministic engine.
+
+It lives in the same database as the FIX store and commits with it: a command is durable exactly
+when the sequence number of the message that carried it is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+
+import msgspec
+
+from brokercloud.exchange.commands import AmendOrder, CancelOrder, Command, NewOrder
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS exchange_day (
+    trading_date TEXT PRIMARY KEY,
+    seed INTEGER NOT NULL,
+    listings BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exchange_journal (
+    id INTEGER PRIMARY KEY,
+    trading_date TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    payload BLOB
+);
+"""
+
+TICK, NEW, CANCEL, AMEND = 0, 1, 2, 3
+_KINDS: dict[type, int] = {NewOrder: NEW, CancelOrder: CANCEL, AmendOrder: AMEND}
+_TYPES: dict[int, type] = {kind: cls for cls, kind in _KINDS.items()}
+
+
+class JournalEntry(msgspec.Struct, frozen=True):
+    time: int
+    line: str
+    command: Command | None  # None: a clock step
+
+
+class Journal:
+    def __init__(self, connection: sqlite3.Connection, trading_date: date) -> None:
+        self._db = connection
+        self._date = trading_date.isoformat()
+        for statement in _SCHEMA.strip().split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        self._encoder = msgspec.msgpack.Encoder()
+
+    def day(self) -> tuple[int, bytes] | None:
+        """(seed, listings) recorded when this trading date started, or None for a new day."""
+        return self._db.execute("SELECT seed, listings FROM exchange_day WHERE trading_date = ?",
+                                (self._date,)).fetchone()
+
+    def start_day(self, seed: int, listings: bytes) -> None:
+        self._db.execute("INSERT INTO exchange_day VALUES (?, ?, ?)", (self._date, seed, listings))
+
+    def record_command(self, time: int, line: str, command: Command) -> None:
+        self._db.execute(
+            "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
+
+    def record_tick(self, time: int) -> None:
+        self._db.execute(
+            "INSERT INTO exchange_journal (trading_date, time, line, kind) VALUES (?, ?, '', ?)",
+            (self._date, time, TICK))
+
+    def entries(self) -> Iterator[JournalEntry]:
+        rows = self._db.execute(
+            "SELECT time, line, kind, payload FROM exchange_journal WHERE trading_date = ?"
+            " ORDER BY id", (self._date,))
+        for time, line, kind, payload in rows:
+            command = None if kind == TICK else msgspec.msgpack.decode(payload, type=_TYPES[kind])
+            yield JournalEntry(time, line, command)
