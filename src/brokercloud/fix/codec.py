@@ -47,6 +47,7 @@ class FrameProblem(enum.Enum):
     BAD_BODY_LENGTH = "BodyLength does not match the frame; frame discarded"
     BAD_CHECKSUM = "CheckSum does not match; frame discarded"
     TOO_LARGE = "BodyLength above the limit; frame refused"
+    MSG_TYPE_NOT_THIRD = "MsgType (35) is not the third field; frame discarded"
 
 
 class FixMessage(msgspec.Struct, frozen=True, gc=False):
@@ -131,27 +132,32 @@ def decimal_to_cents(value: bytes) -> int | None:
 
 
 def cents_to_decimal(cents: int) -> bytes:
+    if cents < 0:
+        return b"-" + cents_to_decimal(-cents)
     return b"%d.%02d" % divmod(cents, 100)
 
 
 def parse(frame: bytes) -> FixMessage:
-    """Parse a frame the decoder has already proven (length and checksum)."""
+    """Parse a frame the decoder has already proven (length, checksum, MsgType third)."""
     parts = frame[:-1].split(SOH)
     fields: dict[bytes, bytes] = {}
     for part in parts:
         tag, _, value = part.partition(b"=")
         fields[tag] = value
-    if not b"".join(fields).isdigit():
+    if b"" in fields or not b"".join(fields).isdigit():
         bad = next(tag for tag in fields if not tag.isdigit())
         raise FixError(SessionRejectReason.INVALID_TAG_NUMBER,
                        f"Invalid tag number {bad[:20].decode(errors='replace')!r}", None)
-    if b"=\x01" in frame and b"" in fields.values():
+    if b"" in fields.values():  # b"58=" and a bare b"58" alike
         empty = next(tag for tag, value in fields.items() if not value)
         raise FixError(SessionRejectReason.TAG_SPECIFIED_WITHOUT_VALUE,
                        f"Tag {empty.decode()} specified without a value", empty)
-    if not parts[2].startswith(b"35="):
+    if not parts[2].startswith(b"35="):  # the decoder drops these frames as garbled
+        if t.MSG_TYPE in fields:
+            raise FixError(SessionRejectReason.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
+                           "MsgType (35) must be the third field", t.MSG_TYPE)
         raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
-                       "MsgType (35) must be the third field", t.MSG_TYPE)
+                       "Required tag 35 missing", t.MSG_TYPE)
     if not _HEADER_REQUIRED.issubset(fields):
         missing = min(_HEADER_REQUIRED.difference(fields))
         raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
@@ -217,36 +223,39 @@ class FrameDecoder:
             if start > pos:
                 yield FrameProblem.GARBAGE
                 pos = start
-            length_end = buf.find(SOH, pos + _START_LEN, pos + _START_LEN + _MAX_LENGTH_DIGITS + 1)
-            if length_end < 0:
-                if end - pos > _START_LEN + _MAX_LENGTH_DIGITS:
-                    yield FrameProblem.BAD_BODY_LENGTH
-                    pos += 1
-                    continue
-                break
-            digits = buf[pos + _START_LEN:length_end]
-            if not digits.isdigit():
-                yield FrameProblem.BAD_BODY_LENGTH
-                pos += 1
-                continue
-            body_length = int(digits)
-            if body_length > self._max_body:
-                yield FrameProblem.TOO_LARGE
-                pos = length_end
-                continue
-            frame_end = length_end + 1 + body_length + _TRAILER_LEN
-            if frame_end > end:
-                break
-            trailer = buf[frame_end - _TRAILER_LEN:frame_end]
-            if trailer[:3] != b"10=" or trailer[6:] != SOH or not trailer[3:6].isdigit():
-                yield FrameProblem.BAD_BODY_LENGTH
-                pos += 1
-                continue
-            candidate = buf[pos:frame_end]
-            if sum(candidate[:-_TRAILER_LEN]) & 0xFF != int(trailer[3:6]):
-                yield FrameProblem.BAD_CHECKSUM
-                pos = frame_end
-                continue
-            yield candidate
-            pos = frame_end
+            item, pos_after = self._frame_at(buf, pos, end)
+            if item is None:
+                break  # still arriving
+            yield item
+            pos = pos_after
         self._buf = buf[pos:]
+
+    def _frame_at(self, buf: bytes, pos: int, end: int) -> tuple[bytes | FrameProblem | None, int]:
+        """The frame whose BeginString is at ``pos`` (or why it is dropped) and where to read on;
+        None while the frame is still arriving."""
+        digits_at = pos + _START_LEN
+        length_end = buf.find(SOH, digits_at, digits_at + _MAX_LENGTH_DIGITS + 1)
+        if length_end < 0:
+            if end - digits_at <= _MAX_LENGTH_DIGITS:
+                return None, pos  # the BodyLength may still be arriving
+            if buf[digits_at:digits_at + _MAX_LENGTH_DIGITS + 1].isdigit():
+                return FrameProblem.TOO_LARGE, digits_at  # more digits than any allowed length
+            return FrameProblem.BAD_BODY_LENGTH, pos + 1
+        digits = buf[digits_at:length_end]
+        if not digits.isdigit():
+            return FrameProblem.BAD_BODY_LENGTH, pos + 1
+        body_length = int(digits)
+        if body_length > self._max_body:
+            return FrameProblem.TOO_LARGE, length_end
+        frame_end = length_end + 1 + body_length + _TRAILER_LEN
+        if frame_end > end:
+            return None, pos
+        trailer = buf[frame_end - _TRAILER_LEN:frame_end]
+        if trailer[:3] != b"10=" or trailer[6:] != SOH or not trailer[3:6].isdigit():
+            return FrameProblem.BAD_BODY_LENGTH, pos + 1
+        if sum(buf[pos:frame_end - _TRAILER_LEN]) & 0xFF != int(trailer[3:6]):
+            return FrameProblem.BAD_CHECKSUM, frame_end
+        if buf[length_end + 1:length_end + 4] != b"35=":
+            # FIX: a message whose first three fields are not 8, 9 and 35 is garbled
+            return FrameProblem.MSG_TYPE_NOT_THIRD, frame_end
+        return buf[pos:frame_end], frame_end
