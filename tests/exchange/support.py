@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from brokercloud.exchange.book import Book
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, NewOrder
 from brokercloud.exchange.engine import Exchange
 from brokercloud.exchange.events import Accepted, Event, Filled
+from brokercloud.exchange.schedule import Action, ScheduledAction
 from brokercloud.market.instruments import Instrument
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session, at
@@ -31,11 +32,37 @@ Snapshot = tuple[tuple[list[tuple[int, int]], list[tuple[int, int]]], list[tuple
 
 
 def exchange(*listings: tuple[Instrument, int], seed: int = 1, time: int = 0) -> Exchange:
-    """An exchange with the given listings (default: TSMC at 74.70), advanced to ``time``."""
+    """An exchange with the given listings (default: TSMC at 74.70), advanced to ``time``.
+
+    Every book is validated after every command and every scheduled action, so each test
+    proves the books stay consistent at each step, not only where it looks."""
     ex = Exchange(listings or [(TSMC, REF)], seed=seed)
+    for name in ("new_order", "cancel", "amend"):
+        setattr(ex, name, _validating(ex, getattr(ex, name)))
+    ex.on_action = _validating_actions(ex)
     if time:
         ex.advance_to(time)
     return ex
+
+
+def _validating(ex: Exchange, command: Callable[[Any], None]) -> Callable[[Any], None]:
+    def run(cmd: Any) -> None:
+        command(cmd)
+        validate_all(ex)
+    return run
+
+
+def _validating_actions(ex: Exchange) -> Callable[[ScheduledAction], None]:
+    """After each scheduled action; the thousands of periodic auctions in a day only when they
+    emitted something (an auction that emits nothing leaves its books untouched)."""
+    seen = [-1]
+
+    def check(action: ScheduledAction) -> None:
+        periodic = action.action in (Action.ODD_LOT_AUCTION, Action.DISPOSITION_AUCTION)
+        if not periodic or len(ex.events) != seen[0]:
+            validate_all(ex)
+            seen[0] = len(ex.events)
+    return check
 
 
 def continuous(*listings: tuple[Instrument, int], seed: int = 1) -> Exchange:
@@ -56,6 +83,13 @@ def order(ex: Exchange, side: Side, qty: int, price: int = 0, cl: str = "", *,
         if type(event) is Accepted:
             return event.order_id
     return 0
+
+
+def validate_all(ex: Exchange) -> None:
+    """Prove every book of every listing consistent (the helpers call it after each command)."""
+    for listing in ex.listings.values():
+        for book in listing.books.values():
+            book.validate()
 
 
 def buy(ex: Exchange, qty: int, price: int = 0, cl: str = "", **kw: Any) -> int:
