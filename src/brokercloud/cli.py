@@ -10,6 +10,7 @@ from collections.abc import Sequence
 BENCHMARKS = {
     "matching": "brokercloud.bench.matching",
     "auction": "brokercloud.bench.auction",
+    "fix": "brokercloud.bench.fix",
 }
 
 
@@ -22,6 +23,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate", type=int, default=20,
                        help="simulated orders per second across all symbols")
     serve.add_argument("--days", type=int, default=1, help="simulated days to run, 0 = forever")
+    exchange = commands.add_parser(
+        "exchange", help="run the exchange simulator alone: FIX acceptor and market data feed")
+    exchange.add_argument("--data-dir", default="brokercloud-data/exchange")
+    exchange.add_argument("--host", default="127.0.0.1")
+    exchange.add_argument("--fix-port", type=int, default=9878)
+    exchange.add_argument("--md-port", type=int, default=9879)
+    exchange.add_argument("--registry", default="",
+                          help="line registry JSON file (default: demo lines)")
+    exchange.add_argument("--clock", choices=("simulated", "wall"), default="simulated")
+    exchange.add_argument("--speed", type=float, default=60.0,
+                          help="simulated clock: how many times faster than real time")
+    exchange.add_argument("--start", default="08:30", help="simulated clock: start time HH:MM")
+    exchange.add_argument("--trading-date", default="", help="simulated clock: YYYY-MM-DD")
+    exchange.add_argument("--seed", type=int, default=1)
+    exchange.add_argument("--rate-limit", type=int, default=None,
+                          help="messages/s per line for every line (0 = off)")
     bench = commands.add_parser("bench", help="run one benchmark; the last line is JSON")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     return parser
@@ -32,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         importlib.import_module(BENCHMARKS[args.name]).run()
         return 0
+    if args.command == "exchange":
+        from brokercloud.exchange.standalone import StandaloneOptions, run  # noqa: PLC0415
+
+        options = {k: v for k, v in vars(args).items() if k != "command"}
+        return run(StandaloneOptions(**options))
     from brokercloud.demo import serve  # noqa: PLC0415 (keeps `bench` start-up lean)
 
     return serve(seed=args.seed, rate=args.rate, days=args.days)

@@ -91,6 +91,7 @@ class ExchangeGateway:
         self.sessions: dict[str, FixSession] = {}
         self._order_line: dict[int, str] = {}
         self._cum_value: dict[int, int] = {}
+        self._identity: dict[int, tuple[Order, int, str, bytes]] = {}  # report prefix by version
         self._line = ""  # the line whose command the engine is applying
         self._inbound: FixMessage | None = None
         self._replaying = False
@@ -259,8 +260,13 @@ class ExchangeGateway:
                 leaves: int, cum: int, *, when: int | None = None,
                 last: tuple[int, int] | None = None, code: Code | None = None,
                 orig_cl_ord_id: str = "") -> bytes:
+        cached = self._identity.get(order.order_id)
+        if cached is None or cached[0] is not order or cached[1] != order.qty or (
+                cached[2] != order.cl_ord_id):  # a reduction or new ClOrdID edits in place
+            cached = (order, order.qty, order.cl_ord_id, fm.order_identity(order))
+            self._identity[order.order_id] = cached
         return fm.execution_report(
-            order, exec_id, exec_type, status, leaves, cum,
+            cached[3], exec_id, exec_type, status, leaves, cum,
             self._time_text(self.exchange.now if when is None else when),
             fm.average_price(self._cum_value.get(order.order_id, 0), cum),
             last=last, code=code, orig_cl_ord_id=orig_cl_ord_id)

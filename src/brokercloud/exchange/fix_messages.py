@@ -13,6 +13,7 @@ Pure functions, no sockets: the gateway calls them, tests call them directly. Fi
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
@@ -35,6 +36,7 @@ ORD_TYPE_VALUES = {kind: value for value, kind in ORD_TYPES.items()}
 TIFS = {b"0": TimeInForce.ROD, b"3": TimeInForce.IOC, b"4": TimeInForce.FOK}
 TIF_VALUES = {tif: value for value, tif in TIFS.items()}
 SESSIONS = {session.value.encode(): session for session in Session}
+SESSION_VALUES = {session: value for value, session in SESSIONS.items()}
 
 
 class ExecType:
@@ -164,8 +166,10 @@ def status_of(order: Order, ended: bytes | None = None) -> bytes:
     return OrdStatus.PARTIALLY_FILLED if order.cum_qty else OrdStatus.NEW
 
 
+@functools.lru_cache(maxsize=64)
 def transact_time(trading_date: date, ms_of_day: int) -> bytes:
-    """Exchange time of day (Taiwan) as a FIX UTCTimestamp."""
+    """Exchange time of day (Taiwan) as a FIX UTCTimestamp (cached: reports come in bursts
+    that share their time)."""
     local = datetime(trading_date.year, trading_date.month, trading_date.day, tzinfo=TAIWAN)
     moment = (local + timedelta(milliseconds=ms_of_day)).astimezone(UTC)
     return moment.strftime("%Y%m%d-%H:%M:%S.").encode() + b"%03d" % (moment.microsecond // 1000)
@@ -179,32 +183,35 @@ def average_price(cum_value: int, cum_qty: int) -> bytes:
     return b"%d.%04d" % divmod(ten_thousandths, 10_000)
 
 
-def execution_report(order: Order, exec_id: int | str, exec_type: bytes, ord_status: bytes,
+def order_identity(order: Order) -> bytes:
+    """The fields every report on an order repeats (who, what, at what terms); the gateway
+    builds them once per version of the order."""
+    price = b"44=%s\x01" % cents_to_decimal(order.price) if order.order_type is OrderType.LIMIT \
+        else b""
+    return b"128=%s\x0137=%d\x0111=%s\x011=%s\x0155=%s\x0154=%s\x0138=%d\x0140=%s\x01%s59=%s\x01" \
+        b"336=%s\x01" % (
+            order.broker.encode(), order.order_id, order.cl_ord_id.encode(),
+            order.account.encode(), order.symbol.encode(), SIDE_VALUES[order.side], order.qty,
+            ORD_TYPE_VALUES[order.order_type], price, TIF_VALUES[order.tif],
+            SESSION_VALUES[order.session])
+
+
+def execution_report(identity: bytes, exec_id: int | str, exec_type: bytes, ord_status: bytes,
                      leaves: int, cum_qty: int, when: bytes, avg_px: bytes, *,
                      last: tuple[int, int] | None = None, code: Code | None = None,
                      orig_cl_ord_id: str = "") -> bytes:
-    """ExecutionReport (8) body for one order; ``leaves`` and ``cum_qty`` come from the event,
-    which may be ahead of or behind the working order while a sweep is in progress."""
-    fields: list[tuple[bytes, bytes | str | int]] = [
-        (t.DELIVER_TO_COMP_ID, order.broker),
-        (t.ORDER_ID, order.order_id), (t.CL_ORD_ID, order.cl_ord_id)]
-    if orig_cl_ord_id:
-        fields.append((t.ORIG_CL_ORD_ID, orig_cl_ord_id))
-    fields += [
-        (t.EXEC_ID, exec_id), (t.EXEC_TYPE, exec_type), (t.ORD_STATUS, ord_status),
-        (t.ACCOUNT, order.account), (t.SYMBOL, order.symbol), (t.SIDE, SIDE_VALUES[order.side]),
-        (t.ORDER_QTY, order.qty), (t.ORD_TYPE, ORD_TYPE_VALUES[order.order_type])]
-    if order.order_type is OrderType.LIMIT:
-        fields.append((t.PRICE, cents_to_decimal(order.price)))
-    fields += [(t.TIME_IN_FORCE, TIF_VALUES[order.tif]),
-               (t.TRADING_SESSION_ID, order.session.value)]
+    """ExecutionReport (8) body: ``identity`` from ``order_identity``; ``leaves`` and
+    ``cum_qty`` from the event, which may be ahead of or behind the working order while a
+    sweep is in progress. This runs for every report the exchange sends."""
+    body = b"%s17=%s\x01150=%s\x0139=%s\x01151=%d\x0114=%d\x016=%s\x0160=%s\x01" % (
+        identity, str(exec_id).encode(), exec_type, ord_status, leaves, cum_qty, avg_px, when)
     if last is not None:
-        fields += [(t.LAST_PX, cents_to_decimal(last[0])), (t.LAST_QTY, last[1])]
-    fields += [(t.LEAVES_QTY, leaves), (t.CUM_QTY, cum_qty), (t.AVG_PX, avg_px),
-               (t.TRANSACT_TIME, when)]
+        body += b"31=%s\x0132=%d\x01" % (cents_to_decimal(last[0]), last[1])
+    if orig_cl_ord_id:
+        body += b"41=%s\x01" % orig_cl_ord_id.encode()
     if code is not None:
-        fields += [(BROKERCLOUD_CODE, int(code)), (t.TEXT, describe(code))]
-    return fields_to_bytes(fields)
+        body += b"5001=%d\x0158=%s\x01" % (code, describe(code).encode())
+    return body
 
 
 def rejected_report(broker: str, account: str, cl_ord_id: str, symbol: str,

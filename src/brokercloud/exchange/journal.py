@@ -15,6 +15,7 @@ from datetime import date
 import msgspec
 
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, Command, NewOrder
+from brokercloud.fix.store import Database, insert
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchange_day (
@@ -61,17 +62,17 @@ class Journal:
         self._db.execute("INSERT INTO exchange_day VALUES (?, ?, ?)", (self._date, seed, listings))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
-        self._db.execute(
-            "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
+        insert(self._db, "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+               " VALUES (?, ?, ?, ?, ?)",
+               (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
 
     def record_tick(self, time: int) -> None:
-        self._db.execute(
-            "INSERT INTO exchange_journal (trading_date, time, line, kind) VALUES (?, ?, '', ?)",
-            (self._date, time, TICK))
+        insert(self._db, "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+               " VALUES (?, ?, '', ?, NULL)", (self._date, time, TICK))
 
     def entries(self) -> Iterator[JournalEntry]:
+        if isinstance(self._db, Database):
+            self._db.flush_deferred()
         rows = self._db.execute(
             "SELECT time, line, kind, payload FROM exchange_journal WHERE trading_date = ?"
             " ORDER BY id", (self._date,))

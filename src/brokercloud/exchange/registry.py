@@ -12,6 +12,7 @@ The registry is a JSON file (see ``docs/exchange.md``)::
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -29,28 +30,46 @@ class Line(msgspec.Struct, frozen=True):
         return hmac.compare_digest(self.password.encode(), offered)
 
 
-class LineRegistry(msgspec.Struct, frozen=True):
+class RegistryFile(msgspec.Struct, frozen=True):
+    """The registry file's shape."""
+
     lines: tuple[Line, ...]
     target_comp_id: str = "XTAI"
     default_rate_limit: int = DEFAULT_RATE_LIMIT
 
-    def __post_init__(self) -> None:
-        names = [line.line for line in self.lines]
-        if len(names) != len(set(names)):
+
+class LineRegistry:
+    """The lines by ID, with the exchange's CompID and the default rate."""
+
+    def __init__(self, lines: Iterable[Line], target_comp_id: str = "XTAI",
+                 default_rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+        self.lines = tuple(lines)
+        self.target_comp_id = target_comp_id
+        self.default_rate_limit = default_rate_limit
+        self._by_name = {line.line: line for line in self.lines}
+        if len(self._by_name) != len(self.lines):
             raise ValueError("line IDs in the registry must be unique")
 
     def find(self, line: str) -> Line | None:
-        return next((entry for entry in self.lines if entry.line == line), None)
+        return self._by_name.get(line)
 
     def rate_limit(self, line: Line) -> int:
         return self.default_rate_limit if line.rate_limit is None else line.rate_limit
+
+    def with_rate_limit(self, rate_limit: int) -> LineRegistry:
+        """The same lines with another default rate (0 = unlimited)."""
+        return LineRegistry(self.lines, self.target_comp_id, rate_limit)
+
+    def to_file(self) -> RegistryFile:
+        return RegistryFile(self.lines, self.target_comp_id, self.default_rate_limit)
 
 
 def load_registry(path: str | Path) -> LineRegistry:
     """Read a registry file; a malformed file raises ``ValueError`` naming the problem."""
     try:
-        return msgspec.json.decode(Path(path).read_bytes(), type=LineRegistry)
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        data = msgspec.json.decode(Path(path).read_bytes(), type=RegistryFile)
+        return LineRegistry(data.lines, data.target_comp_id, data.default_rate_limit)
+    except (msgspec.ValidationError, msgspec.DecodeError, OSError) as error:
         raise ValueError(f"line registry {path}: {error}") from error
 
 
@@ -61,4 +80,4 @@ def demo_registry(brokers: list[str], lines_per_broker: int = 2,
     everyone = frozenset(brokers)
     lines = [Line(f"T{broker}{chr(ord('A') + i // 10)}{i % 10}", f"pw-{broker}-{i}", everyone)
              for broker in brokers for i in range(lines_per_broker)]
-    return LineRegistry(tuple(lines), default_rate_limit=rate_limit)
+    return LineRegistry(lines, default_rate_limit=rate_limit)

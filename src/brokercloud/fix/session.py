@@ -41,6 +41,7 @@ log = logging.getLogger("brokercloud.fix")
 TEST_REQUEST_GRACE = 1.2  # silence of 1.2 heartbeat intervals earns a TestRequest
 DISCONNECT_GRACE = 2.5  # silence of 2.5 intervals ends the connection
 LOGOUT_TIMEOUT_S = 2.0
+FLUSH_EVERY = 64  # frames handled per group commit within one large read
 
 
 class State(enum.StrEnum):
@@ -178,6 +179,7 @@ class FixSession(asyncio.Protocol):
         self._last_received = asyncio.get_running_loop().time()
         self._in_read = True
         try:
+            handled = 0
             for item in self._decoder.feed(data):
                 if self.state is State.DISCONNECTED:
                     break
@@ -185,6 +187,9 @@ class FixSession(asyncio.Protocol):
                     log.warning("%s: %s", self.session_id, item.value)
                     continue
                 self._on_frame(item)
+                handled += 1
+                if handled % FLUSH_EVERY == 0:
+                    self._flush()  # answer early: the peer works while we read on
         finally:
             self._in_read = False
             self._flush()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS fix_session (
@@ -33,9 +34,33 @@ CREATE TABLE IF NOT EXISTS fix_message (
 """
 
 
-def open_database(path: str | Path, *, durable: bool = False) -> sqlite3.Connection:
+class Database(sqlite3.Connection):
+    """A connection that defers inserts until the commit and then runs each statement once with
+    ``executemany``: a batch of messages costs one round into SQLite, not one per message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: dict[str, list[tuple[object, ...]]] = {}
+
+    def defer(self, sql: str, row: tuple[object, ...]) -> None:
+        rows = self._deferred.get(sql)
+        if rows is None:
+            self._deferred[sql] = [row]
+        else:
+            rows.append(row)
+
+    def flush_deferred(self) -> None:
+        """Run the deferred inserts now (before a read that must see them, or a commit)."""
+        if self._deferred:
+            for sql, rows in self._deferred.items():
+                self.executemany(sql, rows)
+            self._deferred.clear()
+
+
+def open_database(path: str | Path, *, durable: bool = False) -> Database:
     """An SQLite connection set up for the FIX store (and anything sharing it)."""
-    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                 factory=Database)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.executescript(_SCHEMA)
@@ -79,12 +104,14 @@ class SessionStore:
 
     def record_sent(self, seq: int, msg_type: bytes, sending_time: bytes, body: bytes) -> None:
         """Keep a sent message for resends; ``body`` is everything after the standard header."""
-        self._db.execute("INSERT OR REPLACE INTO fix_message VALUES (?, ?, ?, ?, ?)",
-                         (self.session_id, seq, msg_type, sending_time, body))
+        insert(self._db, "INSERT OR REPLACE INTO fix_message VALUES (?, ?, ?, ?, ?)",
+                (self.session_id, seq, msg_type, sending_time, body))
         self._dirty = True
 
     def sent_between(self, begin: int, end: int) -> list[tuple[int, bytes, bytes, bytes]]:
         """Stored (seq, msg_type, sending_time, body) with begin <= seq <= end, in order."""
+        if isinstance(self._db, Database):
+            self._db.flush_deferred()
         return self._db.execute(
             "SELECT seq, msg_type, sending_time, body FROM fix_message"
             " WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
@@ -107,7 +134,17 @@ class SessionStore:
 
 
 def commit(connection: sqlite3.Connection) -> None:
-    """Commit the open transaction and start the next one."""
+    """Commit the open transaction (deferred inserts included) and start the next one."""
+    if isinstance(connection, Database):
+        connection.flush_deferred()
     if connection.in_transaction:
         connection.execute("COMMIT")
     connection.execute("BEGIN")
+
+
+def insert(connection: sqlite3.Connection, sql: str, row: tuple[object, ...]) -> None:
+    """Insert now, or at the next commit on a ``Database``."""
+    if isinstance(connection, Database):
+        connection.defer(sql, row)
+    else:
+        connection.execute(sql, row)

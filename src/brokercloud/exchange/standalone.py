@@ -1,0 +1,80 @@
+"""``brokercloud exchange``: the simulator on its own, reachable over FIX and the market-data
+feed, until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import date
+from pathlib import Path
+
+import msgspec
+from rich.console import Console
+
+from brokercloud.exchange.clock import Clock, SimulatedClock, WallClock
+from brokercloud.exchange.registry import LineRegistry, demo_registry, load_registry
+from brokercloud.exchange.server import ExchangeConfig, running_exchange
+from brokercloud.market.securities import demo_instruments
+from brokercloud.market.sessions import at
+
+DEMO_BROKERS = ["9A00", "9B00", "9C00"]
+
+
+class StandaloneOptions(msgspec.Struct, frozen=True):
+    data_dir: str = "brokercloud-data/exchange"
+    host: str = "127.0.0.1"
+    fix_port: int = 9878
+    md_port: int = 9879
+    registry: str = ""  # a registry file; empty: demo lines for the demo brokers
+    clock: str = "simulated"  # or "wall"
+    speed: float = 60.0
+    start: str = "08:30"
+    trading_date: str = ""  # simulated clock only; empty: today
+    seed: int = 1
+    rate_limit: int | None = None  # overrides the registry's default (0 = off)
+
+
+def make_clock(options: StandaloneOptions) -> Clock:
+    if options.clock == "wall":
+        return WallClock()
+    hour, _, minute = options.start.partition(":")
+    day = date.fromisoformat(options.trading_date) if options.trading_date else date.today()
+    return SimulatedClock(day, at(int(hour), int(minute or 0)), options.speed)
+
+
+def make_registry(options: StandaloneOptions) -> LineRegistry:
+    registry = load_registry(options.registry) if options.registry else demo_registry(
+        DEMO_BROKERS)
+    if options.rate_limit is not None:
+        registry = registry.with_rate_limit(options.rate_limit)
+    return registry
+
+
+async def serve_exchange(options: StandaloneOptions, console: Console | None = None) -> None:
+    console = console or Console()
+    registry = make_registry(options)
+    listings = [(item.instrument, item.reference) for item in demo_instruments()]
+    config = ExchangeConfig(data_dir=options.data_dir, host=options.host,
+                            fix_port=options.fix_port, md_port=options.md_port, seed=options.seed)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running_exchange(config, registry, listings, make_clock(options)) as running:
+        console.print(f"exchange simulator: FIX 4.4 on {options.host}:{running.fix_port} "
+                      f"(TargetCompID {registry.target_comp_id}), market data on "
+                      f"{options.host}:{running.md_port}, journal in {Path(options.data_dir)}")
+        for line in registry.lines:
+            console.print(f"  line {line.line}: brokers {', '.join(sorted(line.brokers))}, "
+                          f"{registry.rate_limit(line) or 'unlimited'} msgs/s")
+        print("READY", running.fix_port, running.md_port, flush=True)
+        await stop.wait()
+
+
+def run(options: StandaloneOptions) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve_exchange(options))
+    return 0
