@@ -206,7 +206,7 @@ def test_amended_when_price_changes_then_reports_new_terms_and_both_client_ids()
     ex = continuous()
     oid = buy(ex, 2 * LOT, 7400, "first", broker="B7", account="ACC9")
     ex.amend(AmendOrder("B7", order_id=oid, price=7420, cl_ord_id="second"))
-    assert ex.events[-1] == Amended(2, at(9, 0, 1), oid, "B7", "ACC9", "second", "first", "2330",
+    assert ex.events[-1] == Amended(2, at(9, 0, 1), oid, "B7", "ACC9", "second", "2330", "first",
                                     7420, 2000, 2000)
 
 

@@ -261,7 +261,7 @@ class Exchange:
 
     def _emit_amended(self, order: Order, orig_cl_ord_id: str) -> None:
         self._emit(Amended(next(self._seqs), self.now, order.order_id, order.broker,
-                           order.account, order.cl_ord_id, orig_cl_ord_id, order.symbol,
+                           order.account, order.cl_ord_id, order.symbol, orig_cl_ord_id,
                            order.price, order.qty, order.leaves))
 
     def _find(self, broker: str, order_id: int, cl_ord_id: str) -> Order | None:

@@ -11,14 +11,22 @@ from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
 
 
-class Accepted(msgspec.Struct, frozen=True, gc=False, tag=True):
+class OrderEvent(msgspec.Struct, frozen=True, gc=False):
+    """What every event names: when, which order, whose."""
+
     seq: int
     time: int
     order_id: int
     broker: str
     account: str
     cl_ord_id: str
+
+
+class SymbolEvent(OrderEvent, frozen=True, gc=False):
     symbol: str
+
+
+class Accepted(SymbolEvent, frozen=True, gc=False, tag=True):
     session: Session
     side: Side
     order_type: OrderType
@@ -27,29 +35,15 @@ class Accepted(msgspec.Struct, frozen=True, gc=False, tag=True):
     qty: int
 
 
-class Rejected(msgspec.Struct, frozen=True, gc=False, tag=True):
+class Rejected(SymbolEvent, frozen=True, gc=False, tag=True):
     """A new order refused; it never reached the book (``order_id`` is 0)."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
-    symbol: str
     code: Code
 
 
-class Filled(msgspec.Struct, frozen=True, gc=False, tag=True):
+class Filled(SymbolEvent, frozen=True, gc=False, tag=True):
     """One side of one trade. ``seq`` doubles as the exec ID; ``match_id`` pairs the two sides."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
-    symbol: str
     side: Side
     price: int
     qty: int
@@ -58,60 +52,33 @@ class Filled(msgspec.Struct, frozen=True, gc=False, tag=True):
     match_id: int
 
 
-class Cancelled(msgspec.Struct, frozen=True, gc=False, tag=True):
-    """The open quantity ``qty`` left the book: on request, IOC/FOK/market remainder, or at 13:25
-    for resting market orders. ``code`` says which."""
+class OrderEnded(SymbolEvent, frozen=True, gc=False):
+    """The open quantity ``qty`` left the book for good; ``code`` says why."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
-    symbol: str
     qty: int
     code: Code
 
 
-class Expired(msgspec.Struct, frozen=True, gc=False, tag=True):
+class Cancelled(OrderEnded, frozen=True, gc=False, tag=True):
+    """On request, an IOC/FOK remainder, or a resting market order at 13:25."""
+
+
+class Expired(OrderEnded, frozen=True, gc=False, tag=True):
     """A day order still open when its session ended."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
-    symbol: str
-    qty: int
-    code: Code
 
-
-class Amended(msgspec.Struct, frozen=True, gc=False, tag=True):
+class Amended(SymbolEvent, frozen=True, gc=False, tag=True):
     """An amendment took effect: ``price`` and ``qty`` (total) are the order's new terms."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
     orig_cl_ord_id: str
-    symbol: str
     price: int
     qty: int
     leaves: int
 
 
-class RequestRejected(msgspec.Struct, frozen=True, gc=False, tag=True):
+class RequestRejected(OrderEvent, frozen=True, gc=False, tag=True):
     """A cancel or amend refused; the order (if any) is unchanged."""
 
-    seq: int
-    time: int
-    order_id: int
-    broker: str
-    account: str
-    cl_ord_id: str
     orig_cl_ord_id: str
     request: str  # "cancel" or "amend"
     code: Code
