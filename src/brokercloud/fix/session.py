@@ -32,7 +32,7 @@ from brokercloud.fix.codec import (
 )
 from brokercloud.fix.outbound import header_ids, record_message, sending_time
 from brokercloud.fix.store import SessionStore
-from brokercloud.fix.tags import ADMIN_MSG_TYPES, BusinessRejectReason, MsgType
+from brokercloud.fix.tags import ADMIN_MSG_TYPES, FIX44_MSG_TYPES, BusinessRejectReason, MsgType
 from brokercloud.fix.tags import SessionRejectReason as Reason
 from brokercloud.fix.throttle import TokenBucket
 
@@ -79,6 +79,7 @@ class SessionConfig(msgspec.Struct, frozen=True):
     password: str = ""
     reset_on_logon: bool = False  # initiator: ask for ResetSeqNumFlag=Y
     outbound_rate: float = 0  # messages/s for send_throttled; 0 = unthrottled
+    max_latency_s: int = 120  # inbound SendingTime must be this close to our clock; 0 = unchecked
 
     @property
     def session_id(self) -> str:
@@ -111,6 +112,30 @@ class SessionBinding(msgspec.Struct):
 
 #: Resolve a Logon to a binding, or to the reason the Logon is refused.
 Resolver = Callable[[FixMessage], "SessionBinding | str"]
+
+
+class _SendingTimeWindow:
+    """Whether a SendingTime (52) is within ``latency_s`` of our clock. The bounds are kept as
+    text and recomputed once a second, so a check is two byte comparisons."""
+
+    def __init__(self, latency_s: int) -> None:
+        self._latency_s = latency_s
+        self._second = -1
+        self._low = self._high = b""
+
+    def contains(self, value: bytes) -> bool:
+        if not self._latency_s:
+            return True
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._low = _utc_second(second - self._latency_s)
+            self._high = _utc_second(second + self._latency_s)
+        return len(value) >= 17 and value[8:9] == b"-" and self._low <= value[:17] <= self._high
+
+
+def _utc_second(epoch_s: int) -> bytes:
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(epoch_s)).encode()
 
 
 class FixSession(asyncio.Protocol):
@@ -151,6 +176,7 @@ class FixSession(asyncio.Protocol):
         self.application = binding.application
         self._header_ids = header_ids(binding.config.sender_comp_id,
                                       binding.config.target_comp_id)
+        self._time_window = _SendingTimeWindow(binding.config.max_latency_s)
         if binding.config.outbound_rate:
             self._bucket = TokenBucket(binding.config.outbound_rate)
 
@@ -333,6 +359,9 @@ class FixSession(asyncio.Protocol):
                 log.warning("%s: %s before Logon; disconnecting", self.session_id, msg_type)
             self.disconnect()
             return
+        if not self._time_window.contains(message.fields[t.SENDING_TIME]):
+            self.do_reject_sending_time(message, seq)
+            return
         if msg_type == MsgType.SEQUENCE_RESET and not message.get_bool(t.GAP_FILL_FLAG):
             self.next_sequence_reset(message)
             return
@@ -351,7 +380,8 @@ class FixSession(asyncio.Protocol):
 
     def _on_seq_too_low(self, message: FixMessage, seq: int, expected: int) -> None:
         if message.get(t.POSS_DUP_FLAG) == b"Y":
-            return  # a duplicate we already have: ignore, as the spec says
+            self.next_poss_dup(message, seq)
+            return
         text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
         log.warning("%s: %s", self.session_id, text)
         self.generate_logout(text)
@@ -373,6 +403,10 @@ class FixSession(asyncio.Protocol):
     def _next_application(self, message: FixMessage, seq: int) -> None:
         application = self.application
         assert application is not None
+        if message.msg_type not in FIX44_MSG_TYPES and message.msg_type[:1] != b"U":
+            self.generate_reject(seq, Reason.INVALID_MSG_TYPE, "Invalid MsgType", t.MSG_TYPE,
+                                 message.msg_type)
+            return
         try:
             application.on_message(self, message)
         except FixError as error:
@@ -380,7 +414,8 @@ class FixSession(asyncio.Protocol):
         except UnsupportedMessageError:
             self.generate_business_reject(seq, message.msg_type,
                                           BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE,
-                                          f"Unsupported message type {message.msg_type.decode()}")
+                                          "Unsupported message type "
+                                          + message.msg_type.decode(errors="replace"))
         except Exception:  # an application bug must not take the session down
             log.exception("%s: application failed on seq %d", self.session_id, seq)
             self.generate_business_reject(seq, message.msg_type,
@@ -422,6 +457,9 @@ class FixSession(asyncio.Protocol):
             return
         if heartbeat <= 0:
             self._refuse_logon(message, "HeartBtInt (108) must be positive")
+            return
+        if not self._time_window.contains(message.fields[t.SENDING_TIME]):
+            self._refuse_logon(message, "SendingTime accuracy problem")
             return
         if reset and not self.initiator:
             store.reset()
@@ -501,6 +539,22 @@ class FixSession(asyncio.Protocol):
         self._pending = {s: m for s, m in self._pending.items() if s >= new_seq}
         self._drain_pending()
 
+    def next_poss_dup(self, message: FixMessage, seq: int) -> None:
+        """A possible duplicate below the expected number: ignored, once its OrigSendingTime
+        checks out (FIX 2e, 2f, 2g). A SequenceReset may lack one, as QuickFIX allows."""
+        if message.msg_type == MsgType.SEQUENCE_RESET:
+            return
+        original = message.get(t.ORIG_SENDING_TIME)
+        if original is None:
+            self.generate_reject(seq, Reason.REQUIRED_TAG_MISSING, "Required tag 122 missing",
+                                 t.ORIG_SENDING_TIME, message.msg_type)
+        elif original > message.fields[t.SENDING_TIME]:
+            self.generate_reject(seq, Reason.SENDING_TIME_ACCURACY_PROBLEM,
+                                 "OrigSendingTime (122) is after SendingTime (52)", None,
+                                 message.msg_type)
+            self.generate_logout("SendingTime accuracy problem")
+            self.disconnect_after_flush()
+
     def next_logout(self, message: FixMessage) -> None:
         self.logout_reason = (message.get(t.TEXT) or b"").decode(errors="replace")
         if self.state is not State.LOGOUT_SENT:
@@ -575,6 +629,16 @@ class FixSession(asyncio.Protocol):
 
     # -- do_*: recovery ------------------------------------------------------------------------
 
+    def do_reject_sending_time(self, message: FixMessage, seq: int) -> None:
+        """SendingTime too far from our clock (FIX 2o): Reject, count the message, Logout."""
+        assert self.store is not None
+        self.generate_reject(seq, Reason.SENDING_TIME_ACCURACY_PROBLEM,
+                             "SendingTime accuracy problem", None, message.msg_type)
+        if seq == self.store.next_target_seq:
+            self.store.next_target_seq = seq + 1
+        self.generate_logout("SendingTime accuracy problem")
+        self.disconnect_after_flush()
+
     def do_request_resend(self, expected: int, received: int) -> None:
         """Ask once for everything from the gap on; later messages wait in ``_pending``."""
         if self._resend_until and expected <= self._resend_until:
@@ -610,8 +674,11 @@ class FixSession(asyncio.Protocol):
             self._gap_fill(gap_start, end + 1)
 
     def _gap_fill(self, seq: int, new_seq: int) -> None:
-        self._send_raw(frame(b"35=4\x01%s34=%d\x0143=Y\x0152=%s\x01123=Y\x0136=%d\x01" % (
-            self._header_ids, seq, sending_time(), new_seq)))
+        """SequenceReset-GapFill; a resent message carries OrigSendingTime, here the same as
+        SendingTime (FIX: "if data is not available set to same value as SendingTime")."""
+        now = sending_time()
+        self._send_raw(frame(b"35=4\x01%s34=%d\x0143=Y\x0152=%s\x01122=%s\x01123=Y\x0136=%d\x01" % (
+            self._header_ids, seq, now, now, new_seq)))
 
     # -- lifecycle -----------------------------------------------------------------------------
 

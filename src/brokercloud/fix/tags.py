@@ -101,6 +101,14 @@ class MsgType:
     MARKET_DATA_REQUEST_REJECT = b"Y"
 
 
+#: Every MsgType FIX 4.4 defines. Any other (bar user-defined types, which begin with "U") is
+#: answered with a session Reject, reason 11; a defined type the application does not take gets
+#: a BusinessMessageReject instead.
+FIX44_MSG_TYPES = frozenset(
+    [c.encode() for c in "0123456789ABCDEFGHJKLMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz"]
+    + [b"A" + c.encode() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    + [b"B" + c.encode() for c in "ABCDEFGH"])
+
 ADMIN_MSG_TYPES = frozenset({
     MsgType.HEARTBEAT, MsgType.TEST_REQUEST, MsgType.RESEND_REQUEST, MsgType.REJECT,
     MsgType.SEQUENCE_RESET, MsgType.LOGOUT, MsgType.LOGON,
