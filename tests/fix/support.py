@@ -33,8 +33,16 @@ WAIT = 2.0  # seconds any expected reply may take on loopback
 
 
 def run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """pytest-asyncio is not installed: each test runs its own event loop."""
-    asyncio.run(coroutine)
+    """pytest-asyncio is not installed: each test runs its own event loop. Any exception that
+    escapes a protocol callback (asyncio would log it and drop the connection) fails the test."""
+    escaped: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, context: escaped.append(context))
+        await coroutine
+
+    asyncio.run(main())
+    assert not escaped, f"exceptions escaped into the event loop: {escaped}"
 
 
 def utc(offset_s: float = 0.0) -> bytes:

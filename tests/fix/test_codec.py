@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+import simplefix
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +24,6 @@ from brokercloud.fix.codec import (
     parse,
 )
 from brokercloud.fix.tags import SessionRejectReason as Reason
-
-simplefix = pytest.importorskip("simplefix")
 
 SENDING_TIME = b"20250102-01:02:03.456"
 _HEADER_TAGS = frozenset((b"35", b"49", b"56", b"34", b"52"))

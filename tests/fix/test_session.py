@@ -560,6 +560,39 @@ def test_14_malformed_message_then_reject_and_seq_consumed(
     scripted(tmp_path, script)
 
 
+def test_14b_gap_fill_without_new_seq_no_then_reject_and_seq_consumed(tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.send(MsgType.SEQUENCE_RESET, b"123=Y\x01")
+        assert_reject(await client.expect(MsgType.REJECT), 2, Reason.REQUIRED_TAG_MISSING,
+                      t.NEW_SEQ_NO, MsgType.SEQUENCE_RESET)
+        assert (await client.test_request()).seq_num == 3
+    scripted(tmp_path, script)
+
+
+def test_14f_sequence_reset_with_bad_gap_fill_flag_then_reject(tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.send(MsgType.SEQUENCE_RESET, b"123=X\x0136=9\x01")
+        assert_reject(await client.expect(MsgType.REJECT), 2, Reason.INCORRECT_DATA_FORMAT,
+                      t.GAP_FILL_FLAG, MsgType.SEQUENCE_RESET)
+        client.next_seq = 2  # neither a gap fill nor a reset was applied
+        assert (await client.test_request()).seq_num == 3
+    scripted(tmp_path, script)
+
+
+def test_2k_comp_id_problem_with_malformed_msg_seq_num_then_reject_and_logout(
+        tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.write(frame(b"35=0\x0149=%s\x0156=OTHER\x0134=x2\x0152=%s\x01" % (
+            CLIENT.encode(), utc())))
+        replies = await client.expect_disconnect()
+        assert [m.msg_type for m in replies] == [MsgType.REJECT, MsgType.LOGOUT]
+        assert_reject(replies[0], 0, Reason.COMP_ID_PROBLEM, None, b"0")
+    scripted(tmp_path, script)
+
+
 def test_resend_request_without_begin_seq_no_then_reject(tmp_path: Path) -> None:
     async def script(acceptor: Acceptor, client: RawClient) -> None:
         await client.logon()

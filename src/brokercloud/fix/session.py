@@ -313,7 +313,7 @@ class FixSession(asyncio.Protocol):
         if (message.fields[t.SENDER_COMP_ID] == self.config.target_comp_id.encode()
                 and message.fields[t.TARGET_COMP_ID] == self.config.sender_comp_id.encode()):
             return True
-        self.generate_reject(message.get_int(t.MSG_SEQ_NUM, 0), Reason.COMP_ID_PROBLEM,
+        self.generate_reject(_peek_int(message.raw, b"\x0134=") or 0, Reason.COMP_ID_PROBLEM,
                              "CompID problem", None, message.msg_type)
         self.generate_logout("CompID problem")
         self.disconnect_after_flush()
@@ -362,7 +362,7 @@ class FixSession(asyncio.Protocol):
         if not self._time_window.contains(message.fields[t.SENDING_TIME]):
             self.do_reject_sending_time(message, seq)
             return
-        if msg_type == MsgType.SEQUENCE_RESET and not message.get_bool(t.GAP_FILL_FLAG):
+        if msg_type == MsgType.SEQUENCE_RESET and message.get(t.GAP_FILL_FLAG) != b"Y":
             self.next_sequence_reset(message)
             return
         expected = store.next_target_seq
@@ -396,7 +396,10 @@ class FixSession(asyncio.Protocol):
         if msg_type in ADMIN_MSG_TYPES:
             handler = self._admin_handlers.get(msg_type)
             if handler is not None:
-                handler(self, message)
+                try:
+                    handler(self, message)
+                except FixError as error:  # a field the handler reads is missing or malformed
+                    self.generate_reject(seq, error.reason, error.text, error.tag, msg_type)
             return
         self._next_application(message, seq)
 
@@ -525,6 +528,7 @@ class FixSession(asyncio.Protocol):
         store = self.store
         assert store is not None
         try:
+            message.get_bool(t.GAP_FILL_FLAG)  # neither Y nor N: malformed, not a reset
             new_seq = message.get_int(t.NEW_SEQ_NO)
         except FixError as error:
             self.generate_reject(message.get_int(t.MSG_SEQ_NUM, 0), error.reason, error.text,
