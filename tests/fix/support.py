@@ -64,6 +64,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[FixMessage] = []
+        self.arrival: list[float] = []  # event-loop time of each delivery
         self.sessions: list[FixSession] = []
         self.logouts = 0
 
@@ -75,6 +76,7 @@ class Recorder:
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
         self.messages.append(message)
+        self.arrival.append(asyncio.get_running_loop().time())
         if message.msg_type == b"D":
             message.require(t.SYMBOL)
             if session.initiator:
@@ -132,12 +134,14 @@ class Initiator:
     """A ``connect_initiator`` session over its own SQLite file."""
 
     def __init__(self, db_path: Path, port: int, *, sender: str = CLIENT,
-                 heartbeat_s: int = 30, password: str = PASSWORD) -> None:
+                 heartbeat_s: int = 30, password: str = PASSWORD,
+                 outbound_rate: float = 0) -> None:
         self.db_path = db_path
         self.port = port
         self.app = Recorder()
         self.config = SessionConfig(sender, ACCEPTOR, heartbeat_s=heartbeat_s,
-                                    username="u", password=password)
+                                    username="u", password=password,
+                                    outbound_rate=outbound_rate)
         self.db: sqlite3.Connection | None = None
         self.session: FixSession | None = None
 

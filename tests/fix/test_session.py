@@ -786,3 +786,19 @@ def test_acceptor_reports_while_the_line_is_down_and_initiator_recovers_them(
             assert initiator.store().next_target_seq == acceptor.store().next_sender_seq
             await initiator.close()
     run(main())
+
+
+def test_send_throttled_paces_messages_at_the_outbound_rate(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Acceptor(tmp_path / "a.db") as acceptor:
+            initiator = Initiator(tmp_path / "i.db", acceptor.port, outbound_rate=40)
+            session = await initiator.connect()
+            for i in range(50):  # a burst of 40, then one every 25 ms
+                await session.send_throttled(MsgType.NEW_ORDER_SINGLE, order(b"T%d" % i))
+            await eventually(lambda: len(acceptor.app.messages) == 50)
+            arrival = acceptor.app.arrival
+            assert arrival[39] - arrival[0] < 0.15
+            assert arrival[49] - arrival[39] >= 0.2
+            assert acceptor.app.values(t.CL_ORD_ID) == [b"T%d" % i for i in range(50)]
+            await initiator.close()
+    run(main())

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 
 class TokenBucket:
-    """``rate`` tokens a second, up to ``burst`` saved; time is passed in (any clock)."""
+    """``rate`` tokens a second, up to ``burst`` saved (by default a second's worth, and never
+    less than one token: a smaller bucket could never give one); time is passed in."""
 
     __slots__ = ("_last", "_tokens", "burst", "rate")
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be at least one token")
         self.rate = rate
-        self.burst = burst if burst is not None else rate
+        self.burst = burst if burst is not None else max(rate, 1.0)
         self._tokens = self.burst
         self._last: float | None = None
 
