@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     exchange.add_argument("--start", default="08:30", help="simulated clock: start time HH:MM")
     exchange.add_argument("--trading-date", default="", help="simulated clock: YYYY-MM-DD")
     exchange.add_argument("--seed", type=int, default=1)
+    exchange.add_argument("--price-stabilization", action=argparse.BooleanOptionalAction,
+                          default=True, help="TWSE's 3.5%% pause rule (default on)")
     exchange.add_argument("--rate-limit", type=int, default=None,
                           help="messages/s per line for every line (0 = off)")
     bench = commands.add_parser("bench", help="run one benchmark; the last line is JSON")

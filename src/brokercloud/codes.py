@@ -43,6 +43,7 @@ class Code(enum.IntEnum):
     FOK_NOT_FILLABLE = 3103
     MARKET_ORDER_DELETED_AT_CLOSING_CALL = 3105
     EXPIRED_END_OF_SESSION = 3106
+    MARKET_ORDER_DELETED_IN_PAUSE = 3107
     # 35xx: the exchange's network front (lines)
     BROKER_NOT_ON_LINE = 3501
     LINE_RATE_LIMIT_EXCEEDED = 3502
@@ -106,6 +107,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "13:25 收盤集合競價開始時刪除未成交之市價委託。"),
     Code.EXPIRED_END_OF_SESSION: (
         "The order expired unfilled at the end of its session.", "委託於該時段結束時失效。"),
+    Code.MARKET_ORDER_DELETED_IN_PAUSE: (
+        "Resting market orders are deleted when price stabilisation pauses matching.",
+        "價格穩定措施暫停撮合，刪除未成交之市價委託。"),
     Code.BROKER_NOT_ON_LINE: (
         "The broker named in OnBehalfOfCompID is not registered on this line.",
         "此線路未登錄該券商，不得代為傳送委託。"),

@@ -52,11 +52,14 @@ class Book:
     __slots__ = (
         "ask_levels",
         "ask_qty",
+        "band_high",
+        "band_low",
         "best_ask",
         "best_bid",
         "bid_levels",
         "bid_qty",
         "emit",
+        "halted",
         "index",
         "last_price",
         "match_ids",
@@ -90,6 +93,10 @@ class Book:
         self.last_price = 0
         self.volume = 0
         self.tape: list[tuple[int, int]] | None = None  # (price, shares) per trade when watched
+        # price stabilisation: continuous matching stops before trading outside these levels
+        self.band_low = 0
+        self.band_high = n - 1
+        self.halted = False
 
     # -- resting and removing -------------------------------------------------------------
 
@@ -210,9 +217,13 @@ class Book:
         leaves = order.leaves
         cum = order.cum_qty
         end = self.top + 1
+        band_low, band_high = self.band_low, self.band_high
         traded = 0
         price = 0
         while leaves:
+            if best < band_low or best > band_high:
+                self.halted = True  # the next fill would leave the stabilisation band
+                break
             queue = levels[best]
             price = prices[best]
             level_left = qty_at[best]

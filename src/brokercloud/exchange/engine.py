@@ -8,6 +8,8 @@ A rejected command leaves every book exactly as it was.
 
 from __future__ import annotations
 
+import enum
+import heapq
 from collections.abc import Callable, Iterable
 from itertools import count
 from random import Random
@@ -27,12 +29,23 @@ from brokercloud.exchange.events import (
 )
 from brokercloud.exchange.market_data import DEPTH, MarketDataPublisher, Subscriber
 from brokercloud.exchange.schedule import Action, ScheduledAction, day_timeline
+from brokercloud.exchange.stabilization import PAUSE_MS, Stabilizer, outside_band
 from brokercloud.market.instruments import Disposition, Instrument
 from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES, MAX_ODD_LOT
 from brokercloud.market.orders import OrderType, Side, TimeInForce, order_type_allowed
 from brokercloud.market.prices import price_ladder, price_limits
 from brokercloud.market.reference import next_reference
 from brokercloud.market.sessions import Phase, Session
+
+_NEVER = 1 << 62
+
+
+class Wakeup(enum.IntEnum):
+    """Per-symbol timers price stabilisation sets (ordered: resumes before delayed closes)."""
+
+    RESUME = 0  # a pause (or a delayed opening auction) ends with a call auction
+    CLOSE = 1  # the delayed closing auction
+
 
 #: Simulator convention: a security without a daily limit (first days of listing) gets a book
 #: spanning +/-50% of its reference; prices beyond are refused as outside the limits.
@@ -55,8 +68,8 @@ ODD_LOT_SESSIONS = frozenset({ODD_LOT, AFTER_HOURS_ODD_LOT})
 class Listing:
     """One symbol's day: its rules and its books."""
 
-    __slots__ = ("books", "close", "continuous", "final_quote", "instrument", "limit_down",
-                 "limit_up", "prices", "reference")
+    __slots__ = ("books", "close", "close_delayed", "continuous", "final_quote", "instrument",
+                 "limit_down", "limit_up", "paused", "prices", "reference")
 
     def __init__(self, instrument: Instrument, reference: int) -> None:
         self.instrument = instrument
@@ -68,6 +81,8 @@ class Listing:
         self.books: dict[Session, Book] = {}
         self.close = 0  # the day's closing price, 0 until the close (or if nothing traded)
         self.final_quote = (0, 0)  # best bid and ask left after the closing auction, 0 if none
+        self.paused = False  # price stabilisation: matching by call auction until resumed
+        self.close_delayed = False  # price stabilisation moved the closing auction
 
     def next_reference(self) -> int:
         """Tomorrow's reference price by TWSE's rule."""
@@ -82,7 +97,8 @@ class Exchange:
     """The in-process exchange. Events go to ``emit`` (default: appended to ``events``)."""
 
     def __init__(self, listings: Iterable[tuple[Instrument, int]], *, seed: int = 0,
-                 emit: Callable[[Event], object] | None = None) -> None:
+                 emit: Callable[[Event], object] | None = None,
+                 price_stabilization: bool = False) -> None:
         self.events: list[Event] = []
         self._emit = emit if emit is not None else self.events.append
         self._seqs = count(1)
@@ -95,6 +111,10 @@ class Exchange:
         self._cl_ord_ids: dict[str, dict[str, int]] = {}
         self.market_data = MarketDataPublisher()
         self.listings = {inst.symbol: Listing(inst, ref) for inst, ref in listings}
+        self._stabilizers = {
+            symbol: Stabilizer(listing.prices, listing.reference)
+            for symbol, listing in self.listings.items()} if price_stabilization else {}
+        self._wakeups: list[tuple[int, int, str]] = []  # heap of (time, Wakeup, symbol)
         for listing in self.listings.values():
             self._open_book(listing, REGULAR)
         intervals = frozenset(listing.instrument.disposition.matching_interval_s
@@ -141,8 +161,9 @@ class Exchange:
             if code:
                 return self._reject(cmd, code)
         order_type = cmd.order_type
-        if (order_type is not LIMIT or cmd.tif is not ROD) and not order_type_allowed(
-                listing.instrument, session, phase, order_type, cmd.tif):
+        if (order_type is not LIMIT or cmd.tif is not ROD) and (
+                not order_type_allowed(listing.instrument, session, phase, order_type, cmd.tif)
+                or (listing.paused and session is REGULAR)):
             return self._reject(cmd, Code.MARKET_ORDER_NOT_ALLOWED if order_type is MARKET
                                 else Code.ORDER_TYPE_NOT_ALLOWED)
         book = listing.books.get(session)
@@ -170,28 +191,42 @@ class Exchange:
                             cmd.price, qty))
         if phase is not CONTINUOUS or not listing.continuous:
             book.rest(order, level, now)
-        elif order.tif is ROD:  # inlined _trade_or_rest for the common case
-            book.match(order, level, now)
+        elif order.tif is ROD and order_type is LIMIT and not self._stabilizers:
+            book.match(order, level, now)  # inlined _trade_or_rest for the common case
             if order.leaves:
                 book.rest(order, level, now)
         else:
-            self._trade_or_rest(book, order, level, now)
+            self._trade_or_rest(listing, book, order, level, now)
         if book.tape is not None:
-            self._publish(listing, book)
+            self._book_changed(listing, book)
         return None
 
-    def _trade_or_rest(self, book: Book, order: Order, level: int, now: int) -> None:
-        """Continuous matching of an incoming order, then ROD rests and IOC/FOK ends."""
+    def _trade_or_rest(self, listing: Listing, book: Book, order: Order, level: int,
+                       now: int) -> None:
+        """Continuous matching of an incoming order, then ROD rests and IOC/FOK ends; with
+        price stabilisation, a fill outside the band pauses the symbol instead."""
         tif = order.tif
-        if tif is FOK and not book.available(order.side, level, order.leaves):
-            self._end(order, Code.FOK_NOT_FILLABLE, Cancelled)
-            return
+        stabilizer = self._stabilizers.get(listing.instrument.symbol)
+        if stabilizer is not None:
+            book.band_low, book.band_high = stabilizer.band(now)
+        if tif is FOK:
+            reach = (min(level, book.band_high) if order.side is BUY
+                     else max(level, book.band_low))
+            if not book.available(order.side, reach, order.leaves):
+                self._end(order, Code.FOK_NOT_FILLABLE, Cancelled)
+                return
         book.match(order, level, now)
-        if order.leaves:
-            if tif is ROD:
-                book.rest(order, level, now)
-            else:
-                self._end(order, Code.IOC_REMAINDER_CANCELLED, Cancelled)
+        if book.halted:
+            book.halted = False
+            self._pause(listing, book, now + PAUSE_MS, Wakeup.RESUME)
+        if not order.leaves:
+            return
+        if tif is not ROD:
+            self._end(order, Code.IOC_REMAINDER_CANCELLED, Cancelled)
+        elif listing.paused and order.order_type is MARKET:
+            self._end(order, Code.MARKET_ORDER_DELETED_IN_PAUSE, Cancelled)
+        else:
+            book.rest(order, level, now)
 
     def cancel(self, cmd: CancelOrder) -> None:
         order = self._find(cmd.broker, cmd.order_id, cmd.orig_cl_ord_id)
@@ -204,7 +239,7 @@ class Exchange:
                              order.account, order.cl_ord_id, order.symbol, qty,
                              Code.CANCELLED_ON_REQUEST))
         if book.tape is not None:
-            self._publish(self.listings[order.symbol], book)
+            self._book_changed(self.listings[order.symbol], book)
         return None
 
     def amend(self, cmd: AmendOrder) -> None:
@@ -241,7 +276,7 @@ class Exchange:
             self._reprice(listing, book, order, level, cmd.cl_ord_id or orig_cl_ord_id,
                           orig_cl_ord_id)
         if book.tape is not None:
-            self._publish(listing, book)
+            self._book_changed(listing, book)
         return None
 
     def _reprice(self, listing: Listing, book: Book, old: Order, level: int, cl_ord_id: str,
@@ -255,7 +290,7 @@ class Exchange:
         self.orders[new.order_id] = new
         self._emit_amended(new, orig_cl_ord_id)
         if self.phases[new.session] is CONTINUOUS and listing.continuous:
-            self._trade_or_rest(book, new, level, self.now)
+            self._trade_or_rest(listing, book, new, level, self.now)
         else:
             book.rest(new, level, self.now)
 
@@ -325,8 +360,22 @@ class Exchange:
         if key is not None:
             listing = self.listings[key[0]]
             book = listing.books.get(key[1])
-            if book is not None:
+            if book is not None and not self._records_trades(listing, book):
                 book.tape = None
+
+    def _records_trades(self, listing: Listing, book: Book) -> bool:
+        """Stabilised board-lot books keep a tape for the VWAP even when nobody watches."""
+        return book.session is REGULAR and listing.instrument.symbol in self._stabilizers
+
+    def _book_changed(self, listing: Listing, book: Book) -> None:
+        """After anything touched a book with a tape: feed the stabiliser, publish if watched."""
+        stabilizer = self._stabilizers.get(listing.instrument.symbol)
+        if stabilizer is not None and book.session is REGULAR and book.tape:
+            stabilizer.record(self.now, book.tape)
+        if self.market_data.is_watched(listing.instrument.symbol, book.session):
+            self._publish(listing, book)
+        elif book.tape:
+            book.tape.clear()
 
     def _publish(self, listing: Listing, book: Book) -> None:
         trades = book.tape or []
@@ -345,14 +394,26 @@ class Exchange:
     # -- the clock and the day's timeline -----------------------------------------------------
 
     def advance_to(self, time: int) -> int:
-        """Move the simulated clock forward, running every scheduled action due by ``time``;
-        returns how many ran (a caller that journals time steps only records those)."""
+        """Move the simulated clock forward, running every scheduled action and per-symbol
+        wake-up (price stabilisation) due by ``time``, earliest first; returns how many ran
+        (a caller that journals time steps only records those)."""
         timeline = self._timeline
+        wakeups = self._wakeups
         ran = 0
-        while self._next_action < len(timeline) and timeline[self._next_action].time <= time:
+        while True:
+            action_at = (timeline[self._next_action].time if self._next_action < len(timeline)
+                         else _NEVER)
+            wakeup_at = wakeups[0][0] if wakeups else _NEVER
+            if min(action_at, wakeup_at) > time:
+                break
+            ran += 1
+            if wakeup_at < action_at:
+                _, kind, symbol = heapq.heappop(wakeups)
+                self.now = max(self.now, wakeup_at)
+                self._wake(Wakeup(kind), self.listings[symbol])
+                continue
             scheduled = timeline[self._next_action]
             self._next_action += 1
-            ran += 1
             self.now = max(self.now, scheduled.time)
             self._actions[scheduled.action](scheduled.arg)
             if self.on_action is not None:
@@ -360,11 +421,40 @@ class Exchange:
         self.now = max(self.now, time)
         return ran
 
+    # -- price stabilisation ---------------------------------------------------------------------
+
+    def _pause(self, listing: Listing, book: Book, until: int, wakeup: Wakeup) -> None:
+        """Match this symbol by call auction until ``until``; resting market orders go."""
+        listing.paused = True
+        listing.continuous = False
+        heapq.heappush(self._wakeups, (until, wakeup, listing.instrument.symbol))
+        for queue in (book.bid_levels[book.top], book.ask_levels[0]):
+            for order in [o for o in queue if o.leaves and o.order_type is MARKET]:
+                self._end(order, Code.MARKET_ORDER_DELETED_IN_PAUSE, Cancelled)
+
+    def _wake(self, wakeup: Wakeup, listing: Listing) -> None:
+        """The end of a pause or of a delay: the auction that was held back runs now."""
+        listing.paused = False
+        if wakeup is Wakeup.CLOSE:
+            self._close_listing(listing)
+            self._expire_book(listing, listing.books[REGULAR])
+            return
+        if self.phases[REGULAR] is CONTINUOUS:
+            self._auction(listing, REGULAR)
+            listing.continuous = listing.instrument.disposition is Disposition.NONE
+
+    def _beyond_band(self, listing: Listing, reference: int) -> bool:
+        """Whether the call auction would trade more than 3.5% from ``reference``."""
+        book = listing.books[REGULAR]
+        result = auction_price(book, listing.anchor(book))
+        return result is not None and outside_band(book.prices, result.level, reference)
+
     def _open_book(self, listing: Listing, session: Session, prices: list[int] | None = None
                    ) -> Book:
         book = Book(listing.instrument.symbol, session, prices or listing.prices, self._seqs,
                     self._match_ids, self._emit)
-        if self.market_data.is_watched(listing.instrument.symbol, session):
+        if self.market_data.is_watched(listing.instrument.symbol, session) or (
+                self._records_trades(listing, book)):
             book.tape = []
         listing.books[session] = book
         return book
@@ -374,13 +464,16 @@ class Exchange:
         if book is not None and book.is_crossed():
             uncross(book, listing.anchor(book), self.now, rng)
         if book is not None and book.tape is not None:
-            self._publish(listing, book)
+            self._book_changed(listing, book)
 
     def _pre_open(self, _: int) -> None:
         self.phases[REGULAR] = Phase.CALL
 
     def _open(self, _: int) -> None:
         for listing in self.listings.values():
+            if self._stabilizers and self._beyond_band(listing, listing.reference):
+                self._pause(listing, listing.books[REGULAR], self.now + PAUSE_MS, Wakeup.RESUME)
+                continue
             self._auction(listing, REGULAR)
         self.phases[REGULAR] = CONTINUOUS
         self.phases[ODD_LOT] = Phase.CALL
@@ -404,12 +497,21 @@ class Exchange:
                 self._publish(listing, book)
 
     def _closing_auction(self, _: int) -> None:
-        for listing in self.listings.values():
-            self._auction(listing, REGULAR)
-            book = listing.books[REGULAR]
-            listing.close = book.last_price
-            bids, asks = book.depth(1)
-            listing.final_quote = (bids[0][0] if bids else 0, asks[0][0] if asks else 0)
+        for symbol, listing in self.listings.items():
+            stabilizer = self._stabilizers.get(symbol)
+            if stabilizer is not None and self._beyond_band(listing,
+                                                            stabilizer.reference(self.now)):
+                listing.close_delayed = True
+                heapq.heappush(self._wakeups, (self.now + PAUSE_MS, Wakeup.CLOSE, symbol))
+                continue
+            self._close_listing(listing)
+
+    def _close_listing(self, listing: Listing) -> None:
+        self._auction(listing, REGULAR)
+        book = listing.books[REGULAR]
+        listing.close = book.last_price
+        bids, asks = book.depth(1)
+        listing.final_quote = (bids[0][0] if bids else 0, asks[0][0] if asks else 0)
 
     def _odd_lot_auction(self, _: int) -> None:
         rng = None if self._odd_lot_matched else self._rng
@@ -443,12 +545,14 @@ class Exchange:
         self.phases[session] = CLOSED
         for listing in self.listings.values():
             book = listing.books.get(session)
-            if book is None:
-                continue
-            for order in list(book.resting()):
-                self._end(order, Code.EXPIRED_END_OF_SESSION, Expired)
-            if book.tape is not None:
-                self._publish(listing, book)
+            if book is not None and not (session is REGULAR and listing.close_delayed):
+                self._expire_book(listing, book)
+
+    def _expire_book(self, listing: Listing, book: Book) -> None:
+        for order in list(book.resting()):
+            self._end(order, Code.EXPIRED_END_OF_SESSION, Expired)
+        if book.tape is not None:
+            self._book_changed(listing, book)
 
 
 def _quantity_error(session: Session, qty: int) -> Code:

@@ -68,6 +68,7 @@ class ExchangeGateway:
 
     def __init__(self, registry: LineRegistry, listings: Sequence[_Listing],
                  db: sqlite3.Connection, clock: Clock, *, seed: int = 1,
+                 price_stabilization: bool = False,
                  heartbeat_s: int = 10) -> None:
         self.registry = registry
         self.db = db
@@ -75,11 +76,13 @@ class ExchangeGateway:
         self.journal = Journal(db, clock.trading_date)
         day = self.journal.day()
         if day is None:
-            self.journal.start_day(seed, msgspec.msgpack.encode(list(listings)))
+            self.journal.start_day(seed, msgspec.msgpack.encode(list(listings)),
+                                   price_stabilization)
         else:
-            seed = day[0]
+            seed, price_stabilization = day[0], bool(day[2])
             listings = msgspec.msgpack.decode(day[1], type=list[tuple[Instrument, int]])
-        self.exchange = Exchange(listings, seed=seed, emit=self._on_event)
+        self.exchange = Exchange(listings, seed=seed, emit=self._on_event,
+                                 price_stabilization=price_stabilization)
         target = registry.target_comp_id
         self._configs = {line.line: SessionConfig(target, line.line, heartbeat_s=heartbeat_s)
                          for line in registry.lines}

@@ -21,7 +21,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchange_day (
     trading_date TEXT PRIMARY KEY,
     seed INTEGER NOT NULL,
-    listings BLOB NOT NULL
+    listings BLOB NOT NULL,
+    price_stabilization INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS exchange_journal (
     id INTEGER PRIMARY KEY,
@@ -53,13 +54,16 @@ class Journal:
                 connection.execute(statement)
         self._encoder = msgspec.msgpack.Encoder()
 
-    def day(self) -> tuple[int, bytes] | None:
-        """(seed, listings) recorded when this trading date started, or None for a new day."""
-        return self._db.execute("SELECT seed, listings FROM exchange_day WHERE trading_date = ?",
-                                (self._date,)).fetchone()
+    def day(self) -> tuple[int, bytes, int] | None:
+        """(seed, listings, price stabilisation on) recorded when this trading date started, or
+        None for a new day: a replay must run the engine exactly as configured then."""
+        return self._db.execute(
+            "SELECT seed, listings, price_stabilization FROM exchange_day WHERE trading_date = ?",
+            (self._date,)).fetchone()
 
-    def start_day(self, seed: int, listings: bytes) -> None:
-        self._db.execute("INSERT INTO exchange_day VALUES (?, ?, ?)", (self._date, seed, listings))
+    def start_day(self, seed: int, listings: bytes, price_stabilization: bool) -> None:
+        self._db.execute("INSERT INTO exchange_day VALUES (?, ?, ?, ?)",
+                         (self._date, seed, listings, int(price_stabilization)))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
         insert(self._db, "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"

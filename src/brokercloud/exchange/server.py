@@ -34,6 +34,7 @@ class ExchangeConfig(msgspec.Struct, frozen=True):
     fix_port: int = 0  # 0: any free port (tests)
     md_port: int = 0
     seed: int = 1
+    price_stabilization: bool = False
     heartbeat_s: int = 10
 
 
@@ -51,6 +52,7 @@ async def running_exchange(config: ExchangeConfig, registry: LineRegistry,
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     db = open_database(Path(config.data_dir) / "exchange.db")
     gateway = ExchangeGateway(registry, listings, db, clock, seed=config.seed,
+                              price_stabilization=config.price_stabilization,
                               heartbeat_s=config.heartbeat_s)
     feed = MarketDataFeed(gateway.exchange)
     fix_server = await start_acceptor(config.host, config.fix_port, gateway.resolve)

@@ -45,6 +45,7 @@ class DaySummary(msgspec.Struct):
 
 def run_day(listings: Sequence[tuple[Instrument, int]], *, seed: int = 1,
             orders_per_second: int = 20, odd_lot_percent: int = 5,
+            price_stabilization: bool = True,
             on_event: Callable[[Event], object] | None = None,
             on_action: Callable[[ScheduledAction], object] | None = None) -> DaySummary:
     """Run one day; ``on_event`` sees every exchange event, ``on_action`` every phase change
@@ -57,7 +58,8 @@ def run_day(listings: Sequence[tuple[Instrument, int]], *, seed: int = 1,
         if on_event is not None:
             on_event(event)
 
-    exchange = Exchange(listings, seed=seed, emit=emit)
+    exchange = Exchange(listings, seed=seed, emit=emit,
+                        price_stabilization=price_stabilization)
     if on_action is not None:
         exchange.on_action = on_action
     flow = OrderFlow(listings, FlowConfig(

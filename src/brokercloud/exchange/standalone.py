@@ -33,6 +33,7 @@ class StandaloneOptions(msgspec.Struct, frozen=True):
     start: str = "08:30"
     trading_date: str = ""  # simulated clock only; empty: today
     seed: int = 1
+    price_stabilization: bool = True
     rate_limit: int | None = None  # overrides the registry's default (0 = off)
 
 
@@ -57,7 +58,8 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
     registry = make_registry(options)
     listings = [(item.instrument, item.reference) for item in demo_instruments()]
     config = ExchangeConfig(data_dir=options.data_dir, host=options.host,
-                            fix_port=options.fix_port, md_port=options.md_port, seed=options.seed)
+                            fix_port=options.fix_port, md_port=options.md_port, seed=options.seed,
+                            price_stabilization=options.price_stabilization)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
