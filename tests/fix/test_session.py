@@ -18,17 +18,20 @@ import pytest
 from brokercloud.fix import tags as t
 from brokercloud.fix.codec import FixMessage, fields_to_bytes, frame
 from brokercloud.fix.outbound import header_ids, record_message
-from brokercloud.fix.session import LogonRefusedError, State
+from brokercloud.fix.session import LogonRefusedError, SessionBinding, SessionConfig, State
 from brokercloud.fix.store import SessionStore, open_database
 from brokercloud.fix.tags import BusinessRejectReason, MsgType
 from brokercloud.fix.tags import SessionRejectReason as Reason
+from brokercloud.fix.transport import connect_initiator
 
 from .support import (
     ACCEPTOR,
     CLIENT,
+    WAIT,
     Acceptor,
     Initiator,
     RawClient,
+    Recorder,
     eventually,
     run,
     utc,
@@ -801,4 +804,31 @@ def test_send_throttled_paces_messages_at_the_outbound_rate(tmp_path: Path) -> N
             assert arrival[49] - arrival[39] >= 0.2
             assert acceptor.app.values(t.CL_ORD_ID) == [b"T%d" % i for i in range(50)]
             await initiator.close()
+    run(main())
+
+
+def test_initiator_gives_up_and_hangs_up_when_no_logon_answer_comes(tmp_path: Path) -> None:
+    async def main() -> None:
+        hung_up = asyncio.Event()
+
+        async def silent_peer(reader: asyncio.StreamReader,
+                              writer: asyncio.StreamWriter) -> None:
+            while await reader.read(65536):  # read the Logon, never answer it
+                pass
+            hung_up.set()
+            writer.close()
+
+        server = await asyncio.start_server(silent_peer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        db = open_database(tmp_path / "i.db")
+        config = SessionConfig(CLIENT, ACCEPTOR)
+        binding = SessionBinding(config, SessionStore(db, config.session_id), Recorder())
+        try:
+            with pytest.raises(TimeoutError):
+                await connect_initiator("127.0.0.1", port, binding, timeout=0.3)
+            await asyncio.wait_for(hung_up.wait(), WAIT)  # the connection was not left open
+        finally:
+            server.close()
+            await server.wait_closed()
+            db.close()
     run(main())

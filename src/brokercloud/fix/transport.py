@@ -15,9 +15,14 @@ async def start_acceptor(host: str, port: int, resolver: Resolver) -> asyncio.Se
 
 async def connect_initiator(host: str, port: int, binding: SessionBinding,
                             timeout: float = 5.0) -> FixSession:
-    """Connect and log on; raises LogonRefusedError with the peer's reason if refused."""
+    """Connect and log on; raises LogonRefusedError with the peer's reason if refused, and
+    TimeoutError (after hanging up) if no Logon answers ours within ``timeout``."""
     loop = asyncio.get_running_loop()
     _, session = await loop.create_connection(
         lambda: FixSession(binding, initiator=True), host, port)
-    await asyncio.wait_for(asyncio.shield(session.logged_on), timeout)
+    try:
+        await asyncio.wait_for(asyncio.shield(session.logged_on), timeout)
+    except TimeoutError:
+        session.disconnect()
+        raise
     return session
