@@ -111,9 +111,10 @@ class Exchange:
         self._cl_ord_ids: dict[str, dict[str, int]] = {}
         self.market_data = MarketDataPublisher()
         self.listings = {inst.symbol: Listing(inst, ref) for inst, ref in listings}
-        self._stabilizers = {
+        self._stabilizers = {  # disposition stocks trade by call auction: nothing to pause
             symbol: Stabilizer(listing.prices, listing.reference)
-            for symbol, listing in self.listings.items()} if price_stabilization else {}
+            for symbol, listing in self.listings.items()
+            if listing.continuous} if price_stabilization else {}
         self._wakeups: list[tuple[int, int, str]] = []  # heap of (time, Wakeup, symbol)
         for listing in self.listings.values():
             self._open_book(listing, REGULAR)
@@ -471,7 +472,8 @@ class Exchange:
 
     def _open(self, _: int) -> None:
         for listing in self.listings.values():
-            if self._stabilizers and self._beyond_band(listing, listing.reference):
+            if (listing.instrument.symbol in self._stabilizers
+                    and self._beyond_band(listing, listing.reference)):
                 self._pause(listing, listing.books[REGULAR], self.now + PAUSE_MS, Wakeup.RESUME)
                 continue
             self._auction(listing, REGULAR)
