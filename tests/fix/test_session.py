@@ -118,6 +118,18 @@ def test_1a_logon_with_reset_seq_num_flag_resets_both_sides(tmp_path: Path) -> N
     scripted(tmp_path, script)
 
 
+def test_second_logon_on_an_active_session_then_reject_and_seq_consumed(
+        tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.send(MsgType.LOGON, b"98=0\x01108=30\x01553=u\x01554=pw\x01")
+        assert_reject(await client.expect(MsgType.REJECT), 2, Reason.VALUE_INCORRECT, None,
+                      MsgType.LOGON)
+        assert (await client.test_request()).seq_num == 3
+        assert len(acceptor.app.sessions) == 1
+    scripted(tmp_path, script)
+
+
 def test_1e_first_message_not_logon_then_disconnect(tmp_path: Path) -> None:
     async def script(acceptor: Acceptor, client: RawClient) -> None:
         await client.send(MsgType.TEST_REQUEST, b"112=HELLO\x01")
@@ -166,6 +178,11 @@ def test_2b_msg_seq_num_too_high_then_resend_request(tmp_path: Path) -> None:
                           orig_sending_time=utc(-1))
         reports = [await client.expect(MsgType.EXECUTION_REPORT) for _ in range(2)]
         assert [(r.seq_num, r.get(t.CL_ORD_ID)) for r in reports] == [(4, b"C3"), (5, b"C5")]
+        assert acceptor.app.values(t.CL_ORD_ID) == [b"C2", b"C3", b"C5"]
+        # 5 resent as well (the peer resends everything from 3): already processed, ignored
+        await client.send(MsgType.NEW_ORDER_SINGLE, order(b"C5"), seq=5, poss_dup=True,
+                          orig_sending_time=utc(-1))
+        await client.expect_nothing()
         assert acceptor.app.values(t.CL_ORD_ID) == [b"C2", b"C3", b"C5"]
         client.next_seq = 6
         assert (await client.test_request()).seq_num == 6

@@ -451,6 +451,8 @@ class FixSession(asyncio.Protocol):
         if self.state is State.ACTIVE:
             self.generate_reject(seq, Reason.VALUE_INCORRECT, "Already logged on", None,
                                  MsgType.LOGON)
+            if seq == store.next_target_seq:  # a rejected message still takes its number
+                store.next_target_seq = seq + 1
             return
         try:
             heartbeat = message.get_int(t.HEART_BT_INT)
