@@ -61,6 +61,7 @@ def open_database(path: str | Path, *, durable: bool = False) -> Database:
     """An SQLite connection set up for the FIX store (and anything sharing it)."""
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                  factory=Database)
+    connection.execute("PRAGMA locking_mode=EXCLUSIVE")  # one owner: no lock syscalls per commit
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.executescript(_SCHEMA)
