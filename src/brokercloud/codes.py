@@ -2,8 +2,10 @@
 
 Callers branch on codes, metrics count them and tests assert them; each code has one fixed
 sentence in English and in Traditional Chinese so a person always learns what happened.
-Ranges: 1xxx basic order checks (market rules), 3xxx exchange order handling,
-31xx reasons an exchange order ended without a fill, 35xx the exchange's network front.
+Ranges: 1xxx basic order checks (market rules), 2xxx the middle office (20xx commands and
+orders, 21xx account, 22xx stock attributes, 23xx trade attributes, 24xx regulator, 25xx
+tiered approval), 3xxx exchange order handling, 31xx reasons an exchange order ended without a
+fill, 35xx the exchange's network front.
 Later subsystems take the free ranges.
 """
 
@@ -28,6 +30,38 @@ class Code(enum.IntEnum):
     PRICE_NOT_CLOSING_PRICE = 1011
     NO_CLOSING_PRICE = 1012
     PRICE_NOT_POSITIVE = 1013
+    # 20xx: middle office commands and orders
+    UNKNOWN_BROKER = 2001
+    UNKNOWN_ORDER_ID = 2002
+    ORDER_NOT_CANCELLABLE = 2003
+    ORDER_NOT_AMENDABLE = 2004
+    DUPLICATE_CLIENT_REF = 2005
+    ALREADY_EXISTS = 2006
+    INVALID_REFERENCE_DATA = 2007
+    # 21xx: account checks
+    UNKNOWN_ACCOUNT = 2101
+    ACCOUNT_SUSPENDED = 2102
+    ACCOUNT_DEFAULTED = 2103
+    ACCOUNT_OF_OTHER_BROKER = 2104
+    # 22xx: stock attributes
+    NOT_MARGIN_ELIGIBLE = 2201
+    NOT_SHORT_ELIGIBLE = 2202
+    NOT_A_MARGIN_ACCOUNT = 2203
+    SHORT_BELOW_PREVIOUS_CLOSE = 2204
+    # 23xx: trade attributes
+    INSUFFICIENT_INVENTORY = 2301
+    TRADING_LIMIT_EXCEEDED = 2302
+    CREDIT_LIMIT_EXCEEDED = 2303
+    BROKER_LIMIT_EXCEEDED = 2304
+    STOCK_LIMIT_EXCEEDED = 2305
+    # 24xx: regulator
+    DISPOSITION_PREPAYMENT_REQUIRED = 2401
+    # 25xx: tiered approval
+    NOT_PENDING_APPROVAL = 2501
+    NOT_A_SUPERVISOR = 2502
+    SUPERVISOR_LEVEL_TOO_LOW = 2503
+    APPROVAL_DENIED = 2504
+    APPROVAL_EXPIRED = 2505
     # 3xxx: exchange order handling
     DUPLICATE_CLIENT_ORDER_ID = 3001
     UNKNOWN_ORDER = 3002
@@ -79,6 +113,58 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "該股票當日無收盤價，不進行盤後定價交易。"),
     Code.PRICE_NOT_POSITIVE: (
         "A limit order needs a price above zero.", "限價委託價格必須大於零。"),
+    Code.UNKNOWN_BROKER: ("No member broker with this code.", "查無此券商。"),
+    Code.UNKNOWN_ORDER_ID: ("No order with this ID at this broker.", "查無此委託書號。"),
+    Code.ORDER_NOT_CANCELLABLE: (
+        "The order is already finished or a cancel is already pending.",
+        "該委託已結束或刪單處理中，無法刪單。"),
+    Code.ORDER_NOT_AMENDABLE: (
+        "The order is not live at the exchange or another change is pending.",
+        "該委託目前無法改單。"),
+    Code.DUPLICATE_CLIENT_REF: (
+        "This client reference was already used for another order today.",
+        "此委託參考編號今日已使用。"),
+    Code.ALREADY_EXISTS: ("That record already exists.", "資料已存在。"),
+    Code.INVALID_REFERENCE_DATA: (
+        "The reference data is incomplete or inconsistent.", "基本資料不完整或不一致。"),
+    Code.UNKNOWN_ACCOUNT: ("No such account.", "查無此帳號。"),
+    Code.ACCOUNT_SUSPENDED: ("The account is suspended.", "該帳戶已暫停交易。"),
+    Code.ACCOUNT_DEFAULTED: (
+        "The account is in default and cannot trade until the case is closed.",
+        "該帳戶為違約戶，不得交易。"),
+    Code.ACCOUNT_OF_OTHER_BROKER: (
+        "The account belongs to another broker.", "該帳戶不屬於此券商。"),
+    Code.NOT_MARGIN_ELIGIBLE: (
+        "This stock may not be bought on margin.", "此股票不得融資買進。"),
+    Code.NOT_SHORT_ELIGIBLE: ("This stock may not be sold short.", "此股票不得融券賣出。"),
+    Code.NOT_A_MARGIN_ACCOUNT: (
+        "Margin and short orders need a margin account.", "信用交易須開立信用帳戶。"),
+    Code.SHORT_BELOW_PREVIOUS_CLOSE: (
+        "A short sale may not be priced below the previous close.",
+        "融券賣出價格不得低於前日收盤價。"),
+    Code.INSUFFICIENT_INVENTORY: (
+        "Not enough shares to sell: holdings plus today's buys minus open and filled sells.",
+        "庫存不足。"),
+    Code.TRADING_LIMIT_EXCEEDED: (
+        "The order would exceed the account's trading limit.", "超過投資額度。"),
+    Code.CREDIT_LIMIT_EXCEEDED: (
+        "The order would exceed the account's credit limit.", "超過信用額度。"),
+    Code.BROKER_LIMIT_EXCEEDED: (
+        "The order would exceed the broker's daily limit.", "超過券商單日額度。"),
+    Code.STOCK_LIMIT_EXCEEDED: (
+        "The order would exceed the limit set for this stock.", "超過個股限額。"),
+    Code.DISPOSITION_PREPAYMENT_REQUIRED: (
+        "This disposition stock needs the cash or shares collected before the order.",
+        "處置股票須預收款券。"),
+    Code.NOT_PENDING_APPROVAL: (
+        "The order is not waiting for approval.", "該委託未在待核准狀態。"),
+    Code.NOT_A_SUPERVISOR: (
+        "Only a supervisor of this broker may approve or deny orders.", "僅該券商主管可核准。"),
+    Code.SUPERVISOR_LEVEL_TOO_LOW: (
+        "This order needs a supervisor of a higher level.", "須更高層級主管核准。"),
+    Code.APPROVAL_DENIED: ("A supervisor denied the order.", "主管不核准該委託。"),
+    Code.APPROVAL_EXPIRED: (
+        "Nobody approved the order in time.", "委託核准逾時。"),
     Code.DUPLICATE_CLIENT_ORDER_ID: (
         "This broker already used this client order ID today.", "委託書編號當日重複。"),
     Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),

@@ -30,8 +30,9 @@ from brokercloud.exchange.events import (
 from brokercloud.exchange.market_data import DEPTH, MarketDataPublisher, Subscriber
 from brokercloud.exchange.schedule import Action, ScheduledAction, day_timeline
 from brokercloud.exchange.stabilization import PAUSE_MS, Stabilizer, outside_band
+from brokercloud.market.checks import ODD_LOT_SESSIONS, price_error, quantity_error
 from brokercloud.market.instruments import Disposition, Instrument
-from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES, MAX_ODD_LOT
+from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES
 from brokercloud.market.orders import OrderType, Side, TimeInForce, order_type_allowed
 from brokercloud.market.prices import price_ladder, price_limits
 from brokercloud.market.reference import next_reference
@@ -62,7 +63,6 @@ MARKET = OrderType.MARKET
 ROD = TimeInForce.ROD
 FOK = TimeInForce.FOK
 BUY = Side.BUY
-ODD_LOT_SESSIONS = frozenset({ODD_LOT, AFTER_HOURS_ODD_LOT})
 
 
 class Listing:
@@ -158,7 +158,7 @@ class Exchange:
             return self._reject(cmd, Code.SESSION_CLOSED)
         qty = cmd.qty
         if not (session is REGULAR and 0 < qty <= MAX_BOARD_LOT_SHARES and not qty % BOARD_LOT):
-            code = _quantity_error(session, qty)  # the board-lot fast path above is the norm
+            code = quantity_error(session, qty)  # the board-lot fast path above is the norm
             if code:
                 return self._reject(cmd, code)
         order_type = cmd.order_type
@@ -557,25 +557,12 @@ class Exchange:
             self._book_changed(listing, book)
 
 
-def _quantity_error(session: Session, qty: int) -> Code:
-    if qty <= 0:
-        return Code.QUANTITY_NOT_POSITIVE
-    if session in ODD_LOT_SESSIONS:
-        return Code.NOT_ODD_LOT if qty > MAX_ODD_LOT else Code.OK
-    if qty % BOARD_LOT:
-        return Code.NOT_BOARD_LOTS
-    return Code.QUANTITY_ABOVE_CAP if qty > MAX_BOARD_LOT_SHARES else Code.OK
-
-
 def _price_error(listing: Listing, session: Session, price: int) -> Code:
     """Why a limit price is not on the book's ladder."""
-    if price <= 0:
-        return Code.PRICE_NOT_POSITIVE
-    if session is FIXED_PRICE:
+    if session is FIXED_PRICE and price > 0:
         return Code.PRICE_NOT_CLOSING_PRICE
-    if price < listing.limit_down or price > listing.limit_up:
-        return Code.PRICE_OUTSIDE_LIMITS
-    return Code.PRICE_NOT_ON_TICK
+    return price_error(price, listing.limit_down, listing.limit_up,
+                       listing.instrument.kind) or Code.PRICE_NOT_ON_TICK
 
 
 def _request_error(order: Order | None, phases: dict[Session, Phase]) -> Code:
