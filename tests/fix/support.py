@@ -45,6 +45,56 @@ def run(coroutine: Coroutine[Any, Any, None]) -> None:
     assert not escaped, f"exceptions escaped into the event loop: {escaped}"
 
 
+STALL_S = 0.5  # an event loop late by this much has seen the machine stall
+
+
+class LoopWatch:
+    """The largest delay the event loop showed while a scenario ran."""
+
+    def __init__(self) -> None:
+        self.max_lag = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(0.05)
+            self.max_lag = max(self.max_lag, loop.time() - start - 0.05)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+def run_timed(scenario: Callable[[Path], Coroutine[Any, Any, None]], tmp_path: Path,
+              attempts: int = 3) -> None:
+    """Run a scenario whose assertions depend on timing (heartbeats, pacing), each attempt in a
+    fresh directory. A failure is retried only if the event loop was seen to stall (a frozen
+    machine makes every timing meaningless); any other failure is reported at once."""
+    for attempt in range(attempts):
+        directory = tmp_path / f"attempt{attempt}"
+        directory.mkdir()
+        watch = LoopWatch()
+
+        async def main(directory: Path = directory, watch: LoopWatch = watch) -> None:
+            watch.start()
+            try:
+                await scenario(directory)
+            finally:
+                watch.stop()
+
+        try:
+            run(main())
+            return
+        except (AssertionError, TimeoutError):
+            if watch.max_lag < STALL_S or attempt == attempts - 1:
+                raise
+
+
 def utc(offset_s: float = 0.0) -> bytes:
     now = time.time() + offset_s
     return b"%s.%03d" % (time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(now)).encode(),

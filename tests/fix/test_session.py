@@ -34,21 +34,26 @@ from .support import (
     Recorder,
     eventually,
     run,
+    run_timed,
     utc,
 )
 
 Script = Callable[[Acceptor, RawClient], Awaitable[None]]
 
 
-def scripted(tmp_path: Path, script: Script, *, heartbeat_s: int = 30) -> None:
-    async def main() -> None:
-        async with Acceptor(tmp_path / "acceptor.db", heartbeat_s=heartbeat_s) as acceptor:
+def scripted(tmp_path: Path, script: Script, *, timed: bool = False) -> None:
+    """Run ``script`` against a fresh acceptor; ``timed`` for scripts that assert timings."""
+    async def scenario(directory: Path) -> None:
+        async with Acceptor(directory / "acceptor.db") as acceptor:
             client = await RawClient.connect(acceptor.port)
             try:
                 await script(acceptor, client)
             finally:
                 await client.close()
-    run(main())
+    if timed:
+        run_timed(scenario, tmp_path)
+    else:
+        run(scenario(tmp_path))
 
 
 def order(cl_ord_id: bytes, symbol: bytes | None = b"2330") -> bytes:
@@ -380,21 +385,26 @@ def test_4b_test_request_then_heartbeat(tmp_path: Path) -> None:
 
 def test_4a_6_silent_peer_gets_heartbeat_then_test_request_then_disconnect(
         tmp_path: Path) -> None:
+    """HeartBtInt 1 s: our side quiet for 1 s gets a Heartbeat; silent for 1.2 s (20% grace),
+    a TestRequest; silent for 2.5 intervals, the connection is closed."""
     async def script(acceptor: Acceptor, client: RawClient) -> None:
         logon = await client.logon(heartbeat_s=1)
         assert logon.get(t.HEART_BT_INT) == b"1"  # the acceptor takes the initiator's interval
         loop = asyncio.get_running_loop()
         start = loop.time()
-        replies = await client.expect_disconnect(timeout=5)
-        elapsed = loop.time() - start
-        types = [m.msg_type for m in replies]
-        assert MsgType.HEARTBEAT in types
-        assert MsgType.TEST_REQUEST in types
-        assert types.index(MsgType.HEARTBEAT) < types.index(MsgType.TEST_REQUEST)
-        assert replies[types.index(MsgType.TEST_REQUEST)].get(t.TEST_REQ_ID)
-        assert 1.5 < elapsed < 4.5
+        await client.expect(MsgType.HEARTBEAT, timeout=1.5)
+        heartbeat_at = loop.time() - start
+        test_request = await client.expect(MsgType.TEST_REQUEST, timeout=1.5)
+        test_request_at = loop.time() - start
+        assert test_request.get(t.TEST_REQ_ID)
+        before_close = await client.expect_disconnect(timeout=2)
+        closed_at = loop.time() - start
+        assert {m.msg_type for m in before_close} <= {MsgType.HEARTBEAT}  # still 1 s apart
+        assert 0.8 <= heartbeat_at <= 1.15
+        assert 1.15 <= test_request_at <= 1.5
+        assert 2.4 <= closed_at <= 2.9
         assert acceptor.app.logouts == 1
-    scripted(tmp_path, script)
+    scripted(tmp_path, script, timed=True)
 
 
 def test_6_answered_test_request_keeps_the_session(tmp_path: Path) -> None:
@@ -405,7 +415,7 @@ def test_6_answered_test_request_keeps_the_session(tmp_path: Path) -> None:
                 assert message.msg_type == MsgType.HEARTBEAT
             await client.send(MsgType.HEARTBEAT, b"112=%s\x01" % message.fields[t.TEST_REQ_ID])
         assert acceptor.app.sessions[0].state is State.ACTIVE
-    scripted(tmp_path, script)
+    scripted(tmp_path, script, timed=True)
 
 
 # -- 8 (QuickFIX numbering; the brief's "7"): answering a ResendRequest ---------------------
@@ -630,7 +640,7 @@ def _sent_types(store_messages: list[tuple[int, bytes, bytes, bytes]]) -> list[b
 
 
 def test_idle_initiator_and_acceptor_keep_the_session_with_heartbeats(tmp_path: Path) -> None:
-    async def main() -> None:
+    async def main(tmp_path: Path) -> None:
         async with Acceptor(tmp_path / "a.db") as acceptor:
             initiator = Initiator(tmp_path / "i.db", acceptor.port, heartbeat_s=1)
             session = await initiator.connect()
@@ -646,7 +656,7 @@ def test_idle_initiator_and_acceptor_keep_the_session_with_heartbeats(tmp_path: 
             await initiator.close()
             assert session.state is State.DISCONNECTED
             assert accepted.state is State.DISCONNECTED
-    run(main())
+    run_timed(main, tmp_path)
 
 
 def test_restarted_initiator_and_acceptor_resume_their_sequence_numbers(tmp_path: Path) -> None:
@@ -809,7 +819,7 @@ def test_acceptor_reports_while_the_line_is_down_and_initiator_recovers_them(
 
 
 def test_send_throttled_paces_messages_at_the_outbound_rate(tmp_path: Path) -> None:
-    async def main() -> None:
+    async def main(tmp_path: Path) -> None:
         async with Acceptor(tmp_path / "a.db") as acceptor:
             initiator = Initiator(tmp_path / "i.db", acceptor.port, outbound_rate=40)
             session = await initiator.connect()
@@ -821,7 +831,7 @@ def test_send_throttled_paces_messages_at_the_outbound_rate(tmp_path: Path) -> N
             assert arrival[49] - arrival[39] >= 0.2
             assert acceptor.app.values(t.CL_ORD_ID) == [b"T%d" % i for i in range(50)]
             await initiator.close()
-    run(main())
+    run_timed(main, tmp_path)
 
 
 def test_initiator_gives_up_and_hangs_up_when_no_logon_answer_comes(tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ class FixSession(asyncio.Protocol):
         self._transport = transport
         loop = asyncio.get_running_loop()
         self._last_sent = self._last_received = loop.time()
-        self._timer = loop.call_later(1.0, self._on_timer)
+        self._timer = loop.call_later(self._tick(), self._on_timer)
         if self.initiator:
             self.generate_logon()
 
@@ -731,7 +731,8 @@ class FixSession(asyncio.Protocol):
     def _on_timer(self) -> None:
         """Heartbeats when we are quiet, TestRequest when the peer is, hang up when it stays so."""
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(1.0, self._on_timer)
+        tick = self._tick()
+        self._timer = loop.call_later(tick, self._on_timer)
         if self.state is not State.ACTIVE or self.config is None:
             return
         interval = self._heartbeat_s or self.config.heartbeat_s
@@ -743,8 +744,14 @@ class FixSession(asyncio.Protocol):
             return
         if silent >= interval * TEST_REQUEST_GRACE and not self._test_request_id:
             self.generate_test_request()
-        elif now - self._last_sent >= interval:
+        elif now - self._last_sent >= interval - tick:  # due before the next tick: send now
             self.generate_heartbeat()
+
+    def _tick(self) -> float:
+        """Timer period: a tenth of the heartbeat interval, at most a second, so a Heartbeat
+        is never later than the peer's TestRequest grace (20% of the interval) allows."""
+        interval = self._heartbeat_s or (self.config.heartbeat_s if self.config else 10)
+        return min(1.0, interval / 10)
 
 
 class LogonRefusedError(Exception):
