@@ -135,6 +135,23 @@ def test_second_logon_on_an_active_session_then_reject_and_seq_consumed(
     scripted(tmp_path, script)
 
 
+def test_2c_logon_msg_seq_num_too_low_then_logout(tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.send(MsgType.LOGOUT)
+        await client.expect(MsgType.LOGOUT)
+        await client.expect_disconnect()
+        again = await RawClient.connect(acceptor.port)
+        try:
+            await again.send(MsgType.LOGON, b"98=0\x01108=30\x01553=u\x01554=pw\x01")  # seq 1
+            replies = await again.expect_disconnect()
+            assert [m.msg_type for m in replies] == [MsgType.LOGOUT]
+            assert replies[0].get(t.TEXT) == b"MsgSeqNum too low, expecting 3 but received 1"
+        finally:
+            await again.close()
+    scripted(tmp_path, script)
+
+
 def test_1e_first_message_not_logon_then_disconnect(tmp_path: Path) -> None:
     async def script(acceptor: Acceptor, client: RawClient) -> None:
         await client.send(MsgType.TEST_REQUEST, b"112=HELLO\x01")
