@@ -88,6 +88,12 @@ class ExchangeGateway:
                          for line in registry.lines}
         self._stores = {name: SessionStore(db, config.session_id)
                         for name, config in self._configs.items()}
+        for store in self._stores.values():
+            # reports for a line that was down are committed with the journal, but the line's
+            # next sequence number only when its own session commits: resume after them
+            stored = store.sent_between(store.next_sender_seq, 1 << 62)
+            if stored:
+                store.next_sender_seq = stored[-1][0] + 1
         self._ids = {name: header_ids(target, name) for name in self._configs}
         self._buckets = {line.line: TokenBucket(registry.rate_limit(line))
                          for line in registry.lines if registry.rate_limit(line)}
@@ -191,7 +197,8 @@ class ExchangeGateway:
             self._send(line, MsgType.EXECUTION_REPORT, fm.rejected_report(
                 broker, (message.get(t.ACCOUNT) or b"").decode(errors="replace"), cl_ord_id,
                 (message.get(t.SYMBOL) or b"").decode(errors="replace"), exec_id, code,
-                self._now_text(), message))
+                self._now_text(), message, exec_type=fm.ExecType.ORDER_STATUS
+                if message.msg_type == MsgType.ORDER_STATUS_REQUEST else fm.ExecType.REJECTED))
         else:
             self._send(line, MsgType.ORDER_CANCEL_REJECT, fm.cancel_reject(
                 broker, fm.order_id_of(message), cl_ord_id,
@@ -252,6 +259,13 @@ class ExchangeGateway:
                                 event.leaves, order.cum_qty, when=event.time,
                                 orig_cl_ord_id=event.orig_cl_ord_id)
         if isinstance(event, Cancelled):
+            request = self._inbound
+            if request is not None and request.msg_type == MsgType.ORDER_CANCEL_REQUEST:
+                # FIX: the cancel request's ClOrdID, the order's in OrigClOrdID
+                return self._report(order, event.seq, fm.ExecType.CANCELED,
+                                    fm.OrdStatus.CANCELED, 0, order.cum_qty, when=event.time,
+                                    code=event.code, orig_cl_ord_id=order.cl_ord_id,
+                                    cl_ord_id=request.fields[t.CL_ORD_ID].decode())
             return self._report(order, event.seq, fm.ExecType.CANCELED, fm.OrdStatus.CANCELED,
                                 0, order.cum_qty, when=event.time, code=event.code)
         if isinstance(event, Expired):
@@ -262,20 +276,23 @@ class ExchangeGateway:
     def _report(self, order: Order, exec_id: int | str, exec_type: bytes, status: bytes,
                 leaves: int, cum: int, *, when: int | None = None,
                 last: tuple[int, int] | None = None, code: Code | None = None,
-                orig_cl_ord_id: str = "") -> bytes:
+                orig_cl_ord_id: str = "", cl_ord_id: str = "") -> bytes:
         cached = self._identity.get(order.order_id)
         if cached is None or cached[0] is not order or cached[1] != order.qty or (
                 cached[2] != order.cl_ord_id):  # a reduction or new ClOrdID edits in place
             cached = (order, order.qty, order.cl_ord_id, fm.order_identity(order))
             self._identity[order.order_id] = cached
+        identity = cached[3] if not cl_ord_id else fm.order_identity(
+            msgspec.structs.replace(order, cl_ord_id=cl_ord_id))
         return fm.execution_report(
-            cached[3], exec_id, exec_type, status, leaves, cum,
+            identity, exec_id, exec_type, status, leaves, cum,
             self._time_text(self.exchange.now if when is None else when),
             fm.average_price(self._cum_value.get(order.order_id, 0), cum),
             last=last, code=code, orig_cl_ord_id=orig_cl_ord_id)
 
     def _cancel_reject(self, event: RequestRejected) -> bytes:
-        order = self.exchange.orders.get(event.order_id)
+        # the broker's own order only: another broker's is unknown, its status no exception
+        order = self.exchange.order(event.broker, event.order_id)
         status = (fm.status_of(order, self._ended(order)) if order is not None
                   else fm.OrdStatus.REJECTED)
         return fm.cancel_reject(event.broker, event.order_id, event.cl_ord_id,

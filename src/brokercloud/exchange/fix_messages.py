@@ -230,15 +230,16 @@ def rejected_report(broker: str, account: str, cl_ord_id: str, symbol: str,
         (t.ORD_REJ_REASON, _ORD_REJ_REASONS.get(code, 99)), (t.LEAVES_QTY, 0), (t.CUM_QTY, 0),
         (t.AVG_PX, b"0"), (t.TRANSACT_TIME, when), (BROKERCLOUD_CODE, int(code)),
         (t.TEXT, describe(code))]
-    return fields_to_bytes(fields)
+    # a field the request lacked is left out: FIX forbids a tag without a value
+    return fields_to_bytes((tag, value) for tag, value in fields if value != "")
 
 
 def cancel_reject(broker: str, order_id: int, cl_ord_id: str, orig_cl_ord_id: str,
                   ord_status: bytes, request: str, code: Code) -> bytes:
     """OrderCancelReject (9) for a refused cancel or amend."""
-    return fields_to_bytes([
+    return fields_to_bytes((tag, value) for tag, value in [
         (t.DELIVER_TO_COMP_ID, broker), (t.ORDER_ID, order_id or b"NONE"),
         (t.CL_ORD_ID, cl_ord_id or b"NONE"), (t.ORIG_CL_ORD_ID, orig_cl_ord_id or b"NONE"),
         (t.ORD_STATUS, ord_status), (t.CXL_REJ_RESPONSE_TO, b"1" if request == "cancel" else b"2"),
         (t.CXL_REJ_REASON, _CXL_REJ_REASONS.get(code, 99)), (BROKERCLOUD_CODE, int(code)),
-        (t.TEXT, describe(code))])
+        (t.TEXT, describe(code))] if value != "")

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS exchange_journal (
 );
 """
 
+_INSERT = ("INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+           " VALUES (?, ?, ?, ?, ?)")
+
 TICK, NEW, CANCEL, AMEND = 0, 1, 2, 3
 _KINDS: dict[type, int] = {NewOrder: NEW, CancelOrder: CANCEL, AmendOrder: AMEND}
 _TYPES: dict[int, type] = {kind: cls for cls, kind in _KINDS.items()}
@@ -66,13 +69,13 @@ class Journal:
                          (self._date, seed, listings, int(price_stabilization)))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
-        insert(self._db, "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
-               " VALUES (?, ?, ?, ?, ?)",
+        insert(self._db, _INSERT,
                (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
 
     def record_tick(self, time: int) -> None:
-        insert(self._db, "INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
-               " VALUES (?, ?, '', ?, NULL)", (self._date, time, TICK))
+        # the same statement as commands: deferred inserts are flushed per statement, so two
+        # statements would put a batch's ticks and commands out of order
+        insert(self._db, _INSERT, (self._date, time, "", TICK, None))
 
     def entries(self) -> Iterator[JournalEntry]:
         if isinstance(self._db, Database):

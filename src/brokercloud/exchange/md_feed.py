@@ -77,6 +77,7 @@ class MarketDataFeed:
         self._latest: dict[str, Quote] = {}
         self._clients: dict[str, set[_FeedConnection]] = {}
         self._tokens: dict[str, int] = {}
+        self._connections: set[_FeedConnection] = set()
         self.dropped = 0
 
     async def start(self, host: str, port: int) -> asyncio.Server:
@@ -87,11 +88,11 @@ class MarketDataFeed:
         if symbol not in self.exchange.listings:
             client.send(FeedError(f"unknown symbol {symbol!r}"))
             return
-        self._clients.setdefault(symbol, set()).add(client)
-        if symbol not in self._tokens:
+        if symbol not in self._tokens:  # publishes the current quote: the snapshot's source
             self._tokens[symbol] = self.exchange.subscribe(
                 symbol, self._publisher(symbol), Session.REGULAR)
-        self.snapshot(client, symbol)
+        self._clients.setdefault(symbol, set()).add(client)
+        self.snapshot(client, symbol)  # first, then the messages after it
 
     def unsubscribe(self, client: _FeedConnection, symbol: str) -> None:
         clients = self._clients.get(symbol)
@@ -103,7 +104,8 @@ class MarketDataFeed:
             self.exchange.unsubscribe(self._tokens.pop(symbol))
 
     def snapshot(self, client: _FeedConnection, symbol: str) -> None:
-        quote = self._latest.get(symbol)
+        # the latest quote is current only while someone watches the book
+        quote = self._latest.get(symbol) if symbol in self._tokens else None
         if quote is None:
             client.send(FeedError(f"no quote yet for {symbol!r}"))
             return
@@ -129,9 +131,18 @@ class MarketDataFeed:
                     self.dropped += 1
         return publish
 
+    def connected(self, client: _FeedConnection) -> None:
+        self._connections.add(client)
+
     def disconnected(self, client: _FeedConnection) -> None:
+        self._connections.discard(client)
         for symbol in list(self._clients):
             self.unsubscribe(client, symbol)
+
+    def close(self) -> None:
+        """Hang up on every client (the exchange is stopping)."""
+        for client in list(self._connections):
+            client.close()
 
 
 class _FeedConnection(asyncio.Protocol):
@@ -142,6 +153,7 @@ class _FeedConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.feed.connected(self)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data

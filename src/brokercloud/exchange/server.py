@@ -66,6 +66,7 @@ async def running_exchange(config: ExchangeConfig, registry: LineRegistry,
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         md_server.close()
+        feed.close()
         fix_server.close()
         for session in list(gateway.sessions.values()):
             session.disconnect()
