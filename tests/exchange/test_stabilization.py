@@ -1,8 +1,6 @@
 """Price stabilisation (switchable): 3.5% band, two-minute pause ended by a call auction, and the
 delayed opening and closing auctions."""
 
-from tests.exchange.support import LIMIT_DOWN, LIMIT_UP, LOT, REF, SYMBOL, TSMC
-
 from brokercloud.codes import Code
 from brokercloud.exchange.commands import NewOrder
 from brokercloud.exchange.engine import Exchange
@@ -11,6 +9,8 @@ from brokercloud.exchange.stabilization import Stabilizer, band_levels
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.prices import price_ladder
 from brokercloud.market.sessions import at
+
+from .support import LIMIT_DOWN, LIMIT_UP, LOT, REF, SYMBOL, TSMC
 
 BUY, SELL = Side.BUY, Side.SELL
 PRICES = price_ladder(LIMIT_DOWN, LIMIT_UP)
