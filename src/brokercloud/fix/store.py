@@ -120,6 +120,8 @@ class SessionStore:
 
     def reset(self) -> None:
         """Sequence reset (ResetSeqNumFlag or a new day): both sides start again at 1."""
+        if isinstance(self._db, Database):
+            self._db.flush_deferred()  # or inserts recorded before the reset land after it
         self._db.execute("DELETE FROM fix_message WHERE session_id = ?", (self.session_id,))
         self.next_sender_seq = self.next_target_seq = 1
 

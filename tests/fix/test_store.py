@@ -1,0 +1,55 @@
+"""The SQLite session store: what a restart gets back, and what a sequence reset forgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from brokercloud.fix.outbound import header_ids, record_message
+from brokercloud.fix.store import SessionStore, open_database
+
+IDS = header_ids("XTAI", "BRK01")
+
+
+def test_a_reopened_store_resumes_both_sequence_numbers_and_keeps_sent_messages(
+        tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    for i in range(3):
+        record_message(store, IDS, b"8", b"11=C%d\x01" % i)
+    store.next_target_seq = 7
+    store.commit()
+    db.close()
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    assert (store.next_sender_seq, store.next_target_seq) == (4, 7)
+    assert [(seq, msg_type, body) for seq, msg_type, _, body in store.sent_between(2, 9)] == [
+        (2, b"8", b"11=C1\x01"), (3, b"8", b"11=C2\x01")]
+    assert SessionStore(db, "XTAI->OTHER").sent_between(1, 9) == []
+    db.close()
+
+
+def test_uncommitted_work_is_not_there_after_a_restart(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    record_message(store, IDS, b"8", b"11=C0\x01")
+    store.commit()
+    record_message(store, IDS, b"8", b"11=C1\x01")  # recorded, never committed
+    db.close()
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    assert store.next_sender_seq == 2
+    assert [seq for seq, *_ in store.sent_between(1, 9)] == [1]
+    db.close()
+
+
+def test_reset_forgets_every_sent_message_even_ones_not_yet_committed(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    record_message(store, IDS, b"8", b"11=OLD1\x01")
+    store.commit()
+    record_message(store, IDS, b"8", b"11=OLD2\x01")  # still waiting for the group commit
+    store.reset()
+    assert (store.next_sender_seq, store.next_target_seq) == (1, 1)
+    store.commit()
+    assert store.sent_between(1, 9) == []  # a resend after the reset must not find OLD2
+    db.close()
