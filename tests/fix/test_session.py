@@ -716,9 +716,7 @@ def test_messages_sent_while_the_peer_was_away_are_recovered_nothing_lost_nothin
             for i in range(3):
                 session.send(MsgType.NEW_ORDER_SINGLE, order(b"A%d" % i))
             await eventually(lambda: len(initiator.app.messages) == 3)
-            # the line drops without a Logout
-            assert session._transport is not None
-            session._transport.abort()
+            session.disconnect()  # the line drops without a Logout
             await eventually(lambda: acceptor.app.logouts == 1)
             assert initiator.db is not None
             initiator.db.close()
