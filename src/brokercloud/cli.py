@@ -11,6 +11,8 @@ BENCHMARKS = {
     "matching": "brokercloud.bench.matching",
     "auction": "brokercloud.bench.auction",
     "fix": "brokercloud.bench.fix",
+    "core": "brokercloud.bench.core",
+    "replay": "brokercloud.bench.replay",
 }
 
 
