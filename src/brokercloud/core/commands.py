@@ -37,7 +37,7 @@ class Role(enum.StrEnum):
     DMA_CLIENT = "dma_client"
 
 
-class Cmd(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+class Cmd(msgspec.Struct, frozen=True, tag=True, kw_only=True, gc=False):
     at: int  # ms since the epoch
 
 

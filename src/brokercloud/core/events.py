@@ -9,7 +9,7 @@ from brokercloud.codes import Code
 from brokercloud.core.oms import OrderState
 
 
-class Evt(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+class Evt(msgspec.Struct, frozen=True, tag=True, kw_only=True, gc=False):
     seq: int  # the journal sequence number of the command that caused it
     broker: str
 

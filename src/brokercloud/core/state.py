@@ -16,6 +16,7 @@ from datetime import datetime
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
+from brokercloud.core.commands import AccountStatus, Credit
 from brokercloud.core.model import Account, Broker, Listed, Order, Staff
 from brokercloud.core.oms import AT_EXCHANGE, FINISHED, OrderState, Trigger, next_state
 from brokercloud.core.reservations import holds, reservation
@@ -158,6 +159,8 @@ class CoreState:
     # -- new orders: the risk checks, in order -------------------------------------------------
 
     def _place(self, seq: int, cmd: c.PlaceOrder) -> Events:
+        """A new order through the checks in the thesis's order. Each check is a cheap test
+        for the common case, falling back to the function that names the exact failure."""
         broker = self.brokers.get(cmd.broker)
         if broker is None:
             return [_order_refused(seq, cmd, Code.UNKNOWN_BROKER)]
@@ -166,35 +169,38 @@ class CoreState:
         listed = self.listed.get(cmd.symbol)
         code = self._basic_error(cmd, listed)
         account = self.accounts.get(cmd.account)
-        if not code:
+        if not code and (account is None or account.broker != cmd.broker
+                         or account.status is not AccountStatus.OPEN):
             code = _account_error(cmd, account)
         if code or listed is None or account is None:
             return [_order_refused(seq, cmd, code)]
         order = Order(self._next_order_id(cmd.at), cmd.at, cmd.broker, cmd.account, cmd.user,
                       cmd.client_ref, cmd.symbol, cmd.side, cmd.qty, cmd.price,
-                      cmd.order_type, cmd.tif, cmd.session, cmd.credit, leaves=cmd.qty)
+                      cmd.order_type, cmd.tif, cmd.session, cmd.credit, OrderState.NEW, 0,
+                      cmd.qty)
         trading, credit = reservation(order, order.qty, listed, account.fees)
-        code = (_stock_error(order, listed, account)
+        code = ((cmd.credit is not Credit.CASH and _stock_error(order, listed, account))
                 or _trade_error(order, account, broker, trading, credit)
-                or _regulator_error(order, listed, account, cmd.prepaid))
+                or (listed.instrument.disposition is not Disposition.NONE
+                    and _regulator_error(order, listed, account, cmd.prepaid)))
         if code:
             return [_order_refused(seq, cmd, code)]
         self._hold(order, account, broker, trading, credit)
-        self.orders[order.order_id] = order
-        broker.client_refs[cmd.client_ref] = order.order_id
-        account.day_lots[order.symbol] = account.day_lots.get(order.symbol, 0) + (
-            order.qty // BOARD_LOT)
-        amount = order.reserved_trading + order.reserved_credit
-        order.approval_level = broker.approval_level(amount)
-        if order.approval_level:
+        order_id = order.order_id
+        self.orders[order_id] = order
+        broker.client_refs[cmd.client_ref] = order_id
+        day_lots = account.day_lots
+        day_lots[cmd.symbol] = day_lots.get(cmd.symbol, 0) + cmd.qty // BOARD_LOT
+        amount = trading + credit
+        level = broker.approval_level(amount) if broker.approval_bands else 0
+        if level:
+            order.approval_level = level
             self._move(order, Trigger.NEEDS_APPROVAL, cmd.at, seq, cmd.user)
             return [self._update(order),
                     e.ApprovalRequested(seq=seq, broker=order.broker, account=order.account,
-                                        order_id=order.order_id, amount=amount,
-                                        level=order.approval_level)]
+                                        order_id=order_id, amount=amount, level=level)]
         self._move(order, Trigger.RISK_PASSED, cmd.at, seq, cmd.user)
-        return [self._update(order),
-                e.SendOrder(seq=seq, broker=order.broker, order_id=order.order_id)]
+        return [self._update(order), e.SendOrder(seq=seq, broker=cmd.broker, order_id=order_id)]
 
     def _basic_error(self, cmd: c.PlaceOrder, listed: Listed | None) -> Code:
         if listed is None:
