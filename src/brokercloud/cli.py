@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
                           default=True, help="TWSE's 3.5%% pause rule (default on)")
     exchange.add_argument("--rate-limit", type=int, default=None,
                           help="messages/s per line for every line (0 = off)")
+    load = commands.add_parser("load", help="journal a start-of-day file into the middle office")
+    load.add_argument("file", help="the start-of-day JSON file (format: brokercloud.core.loader)")
+    load.add_argument("--data-dir", default="brokercloud-data/core")
     bench = commands.add_parser("bench", help="run one benchmark; the last line is JSON")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     return parser
@@ -53,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         importlib.import_module(BENCHMARKS[args.name]).run()
         return 0
+    if args.command == "load":
+        from brokercloud.core.load_command import load  # noqa: PLC0415
+
+        return load(args.file, args.data_dir)
     if args.command == "exchange":
         from brokercloud.exchange.standalone import StandaloneOptions, run  # noqa: PLC0415
 
