@@ -58,6 +58,19 @@ def replace_request(order: Order, n: int, qty: int | None, price: int | None,
         (t.TRANSACT_TIME, transact_time)])
 
 
+def status_request(order: Order) -> bytes:
+    return fields_to_bytes([
+        (t.ON_BEHALF_OF_COMP_ID, order.broker), (t.CL_ORD_ID, order.order_id),
+        (t.SYMBOL, order.symbol), (t.SIDE, _SIDES[order.side])])
+
+
+def is_unknown_to_exchange(report: FixMessage) -> bool:
+    """A status answer saying the exchange has no such order (ExecType I, OrdStatus 8)."""
+    return (report.msg_type == MsgType.EXECUTION_REPORT and report.get(t.EXEC_TYPE) == b"I"
+            and report.get(t.ORD_STATUS) == b"8"
+            and report.get(BROKERCLOUD_CODE) == str(int(Code.UNKNOWN_ORDER)).encode())
+
+
 def order_id_of(report: FixMessage) -> str:
     """The core order a report is about: OrigClOrdID when a request answered, else ClOrdID."""
     raw = report.get(t.ORIG_CL_ORD_ID) or report.get(t.CL_ORD_ID) or b""
