@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import msgspec
 
 from brokercloud.fix import tags as t
 from brokercloud.fix.tags import SessionRejectReason
 
+_D = TypeVar("_D")
 SOH = b"\x01"
 FRAME_START = b"8=FIX.4.4\x019="
 _START_LEN = len(FRAME_START)
@@ -70,18 +72,12 @@ class FixMessage(msgspec.Struct, frozen=True, gc=False):
 
     def require(self, tag: bytes) -> bytes:
         value = self.fields.get(tag)
-        if value is None:
-            raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
-                           f"Required tag {tag.decode()} missing", tag)
-        return value
+        return value if value is not None else _default_or_missing(tag, None)
 
     def get_int(self, tag: bytes, default: int | None = None) -> int:
         value = self.fields.get(tag)
         if value is None:
-            if default is not None:
-                return default
-            raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
-                           f"Required tag {tag.decode()} missing", tag)
+            return _default_or_missing(tag, default)
         if not value.isdigit():
             if value[:1] == b"-" and value[1:].isdigit():
                 return int(value)
@@ -93,10 +89,7 @@ class FixMessage(msgspec.Struct, frozen=True, gc=False):
         """A decimal price field in NT$0.01 units; more than two decimals is refused."""
         value = self.fields.get(tag)
         if value is None:
-            if default is not None:
-                return default
-            raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
-                           f"Required tag {tag.decode()} missing", tag)
+            return _default_or_missing(tag, default)
         cents = decimal_to_cents(value)
         if cents is None:
             raise FixError(SessionRejectReason.INCORRECT_DATA_FORMAT,
@@ -117,6 +110,14 @@ class FixMessage(msgspec.Struct, frozen=True, gc=False):
 
     def __repr__(self) -> str:
         return f"FixMessage({self.raw.replace(SOH, b'|')!r})"
+
+
+def _default_or_missing(tag: bytes, default: _D | None) -> _D:
+    """An absent field: its default, or the Reject for a required tag."""
+    if default is None:
+        raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
+                       f"Required tag {tag.decode()} missing", tag)
+    return default
 
 
 def decimal_to_cents(value: bytes) -> int | None:
