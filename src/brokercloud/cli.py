@@ -13,6 +13,7 @@ BENCHMARKS = {
     "fix": "brokercloud.bench.fix",
     "core": "brokercloud.bench.core",
     "replay": "brokercloud.bench.replay",
+    "lines": "brokercloud.bench.lines",
 }
 
 
