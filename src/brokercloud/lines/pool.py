@@ -1,0 +1,179 @@
+"""The communication module: one pool of FIX sessions to the exchange, shared by every broker.
+
+Orders the core accepted arrive as ``SendOrder`` events; the scheduler decides which broker's
+next order goes out on which line and when (each line's rate respected, every broker its fair
+share, idle lines free for anyone); the order is marked sent in the journal (durably) before its
+NewOrderSingle is written, and every execution report comes back into the core as a command.
+
+Because the core's order ID is the ClOrdID and the exchange refuses a ClOrdID twice per broker
+and day, an order can never be executed twice, even if a crash makes the pool send it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from brokercloud.core import commands as c
+from brokercloud.core import events as e
+from brokercloud.core.oms import OrderState
+from brokercloud.core.sequencer import Sequencer
+from brokercloud.fix.codec import FixMessage
+from brokercloud.fix.session import FixSession, SessionBinding, SessionConfig, State
+from brokercloud.fix.store import SessionStore
+from brokercloud.fix.tags import MsgType
+from brokercloud.fix.transport import connect_initiator
+from brokercloud.lines import fix_bridge as fb
+from brokercloud.lines.scheduler import LineSpec, Scheduler
+
+log = logging.getLogger("brokercloud.lines")
+
+
+class LineConfig(msgspec.Struct, frozen=True):
+    line: str
+    password: str
+    brokers: frozenset[str]
+    rate: float = 20
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _transact_time() -> bytes:
+    return time.strftime("%Y%m%d-%H:%M:%S.000", time.gmtime()).encode()
+
+
+class LinePool:
+    """FIX initiators for every line, the scheduler between them, reports into the core."""
+
+    def __init__(self, sequencer: Sequencer, lines: Sequence[LineConfig],
+                 db: sqlite3.Connection, host: str, port: int, *,
+                 target_comp_id: str = "XTAI", heartbeat_s: int = 10) -> None:
+        self.sequencer = sequencer
+        self.lines = {line.line: line for line in lines}
+        self._db = db
+        self._host, self._port = host, port
+        self._target = target_comp_id
+        self._heartbeat_s = heartbeat_s
+        self.scheduler = Scheduler([LineSpec(line.line, line.brokers, line.rate)
+                                    for line in lines])
+        self.sessions: dict[str, FixSession] = {}
+        self._requests: dict[str, int] = {}  # order ID -> cancel/replace requests sent
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.sent: list[tuple[str, str]] = []  # (line, ClOrdID) of every NewOrderSingle
+        sequencer.listeners.append(self.on_events)
+
+    async def start(self) -> None:
+        """Log every line on, queue what the core still has to send, start dispatching."""
+        for line in self.lines.values():
+            config = SessionConfig(line.line, self._target, heartbeat_s=self._heartbeat_s,
+                                   password=line.password)
+            binding = SessionBinding(config, SessionStore(self._db, config.session_id), self)
+            self.sessions[line.line] = await connect_initiator(self._host, self._port, binding)
+        self.reconcile()
+        self._task = asyncio.create_task(self._dispatch_forever())
+
+    def reconcile(self) -> None:
+        """After a restart: queue what was never sent, and ask the exchange about every order
+        marked sent but never acknowledged (the crash may have come before its NewOrderSingle
+        reached the line's store). Orders it does not know are sent again; for the others the
+        line's own recovery (ResendRequest) brings the reports we missed."""
+        for order in self.sequencer.core.state.orders.values():
+            if order.state is OrderState.PENDING_SEND:
+                self.scheduler.enqueue(order.broker, ("new", order.order_id))
+            elif order.state is OrderState.SENT and order.line in self.sessions:
+                self.sessions[order.line].send(
+                    MsgType.ORDER_STATUS_REQUEST, fb.status_request(order))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for session in self.sessions.values():
+            await session.logout()
+
+    # -- from the core ---------------------------------------------------------------------------
+
+    def on_events(self, events: Iterable[e.Event]) -> None:
+        for event in events:
+            if isinstance(event, e.SendOrder):
+                self.scheduler.enqueue(event.broker, ("new", event.order_id))
+            elif isinstance(event, e.SendCancel):
+                self.scheduler.enqueue(event.broker, ("cancel", event.order_id))
+            elif isinstance(event, e.SendAmend):
+                self.scheduler.enqueue(event.broker, ("amend", event.order_id, event.qty,
+                                                      event.price))
+            else:
+                continue
+            self._wakeup.set()
+
+    async def _dispatch_forever(self) -> None:
+        while True:
+            now = time.monotonic_ns()
+            for dispatch in self.scheduler.dispatch(now):
+                await self._send(dispatch.line_id, dispatch.broker, dispatch.item)
+            ready = self.scheduler.next_ready_time(time.monotonic_ns())
+            self._wakeup.clear()
+            timeout = None if ready is None else max(ready - time.monotonic_ns(), 0) / 1e9
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def _send(self, line: str, broker: str, item: tuple) -> None:
+        session = self.sessions.get(line)
+        if session is None or session.state is not State.ACTIVE:
+            log.warning("line %s is down; %s requeued", line, item)
+            self.scheduler.enqueue(broker, item)
+            return
+        kind, order_id = item[0], item[1]
+        order = self.sequencer.core.state.orders.get(order_id)
+        if order is None:
+            return
+        if kind == "new":
+            await self.sequencer.submit(c.MarkSent(at=_now_ms(), order_id=order_id, line=line))
+            if order.state is OrderState.SENT and order.line == line:
+                session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order,
+                                                                          _transact_time()))
+                self.sent.append((line, order_id))
+            return
+        n = self._requests[order_id] = self._requests.get(order_id, 0) + 1
+        if kind == "cancel":
+            session.send(MsgType.ORDER_CANCEL_REQUEST,
+                         fb.cancel_request(order, n, _transact_time()))
+        else:
+            session.send(MsgType.ORDER_CANCEL_REPLACE_REQUEST,
+                         fb.replace_request(order, n, item[2], item[3], _transact_time()))
+
+    # -- from the exchange (the FIX application) -----------------------------------------------
+
+    def on_logon(self, session: FixSession) -> None:
+        log.info("line %s logged on", session.session_id)
+
+    def on_logout(self, session: FixSession) -> None:
+        log.warning("line %s logged out: %s", session.session_id, session.logout_reason)
+
+    def on_message(self, session: FixSession, message: FixMessage) -> None:
+        if message.msg_type == MsgType.ORDER_CANCEL_REJECT:
+            log.info("cancel/replace refused for %s", fb.order_id_of(message))
+            return
+        if fb.is_unknown_to_exchange(message):
+            self._resend(session, fb.order_id_of(message))
+            return
+        command = fb.report_to_command(message, _now_ms())  # FixError: the session rejects it
+        if command is not None:
+            self.sequencer.submit_nowait(command)
+
+    def _resend(self, session: FixSession, order_id: str) -> None:
+        order = self.sequencer.core.state.orders.get(order_id)
+        if order is not None and order.state is OrderState.SENT:
+            log.warning("order %s never reached the exchange; sending it again", order_id)
+            session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order, _transact_time()))
+            self.sent.append((order.line, order_id))
