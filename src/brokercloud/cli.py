@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
                           default=True, help="TWSE's 3.5%% pause rule (default on)")
     exchange.add_argument("--rate-limit", type=int, default=None,
                           help="messages/s per line for every line (0 = off)")
+    office = commands.add_parser(
+        "middle-office", help="run the core and the line pool against an exchange, placing a "
+                              "deterministic order flow (resumes after a restart)")
+    office.add_argument("--data-dir", default="brokercloud-data/middle-office")
+    office.add_argument("--exchange-port", type=int, required=True)
+    office.add_argument("--orders", type=int, default=10_000)
+    office.add_argument("--line-rate", type=float, default=2_000)
     load = commands.add_parser("load", help="journal a start-of-day file into the middle office")
     load.add_argument("file", help="the start-of-day JSON file (format: brokercloud.core.loader)")
     load.add_argument("--data-dir", default="brokercloud-data/core")
@@ -57,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         importlib.import_module(BENCHMARKS[args.name]).run()
         return 0
+    if args.command == "middle-office":
+        from brokercloud import middle_office  # noqa: PLC0415
+
+        return middle_office.main(middle_office.Options(
+            data_dir=args.data_dir, exchange_port=args.exchange_port, orders=args.orders,
+            line_rate=args.line_rate))
     if args.command == "load":
         from brokercloud.core.load_command import load  # noqa: PLC0415
 

@@ -170,32 +170,38 @@ class MarkSent(Cmd):
     line: str
 
 
-class ExchangeAccepted(Cmd):
+class ExchangeReport(Cmd):
+    """A report the exchange sent on a line. ``line_seq`` is its FIX sequence number there:
+    the core remembers the highest it absorbed per line, so after a crash the line asks the
+    exchange again for everything after it (a report counted by the FIX session but not yet
+    journaled by the core is never lost)."""
+
     order_id: str
-    exchange_order_id: int
+    line: str = ""
+    line_seq: int = 0
 
 
-class ExchangeRejected(Cmd):
-    order_id: str
-    code: Code
+class ExchangeAccepted(ExchangeReport):
+    exchange_order_id: int = 0
 
 
-class ExchangeFilled(Cmd):
-    order_id: str
-    exec_id: str
-    price: int
-    qty: int
+class ExchangeRejected(ExchangeReport):
+    code: Code = Code.OK
 
 
-class ExchangeCancelled(Cmd):
-    order_id: str
-    qty: int
+class ExchangeFilled(ExchangeReport):
+    exec_id: str = ""
+    price: int = 0
+    qty: int = 0
+
+
+class ExchangeCancelled(ExchangeReport):
+    qty: int = 0
     code: Code = Code.CANCELLED_ON_REQUEST
 
 
-class ExchangeExpired(Cmd):
-    order_id: str
-    qty: int
+class ExchangeExpired(ExchangeReport):
+    qty: int = 0
 
 
 Command = (AddBroker | AddBranch | AddStaff | OpenAccount | SetAccountStatus | SetAccountLimits

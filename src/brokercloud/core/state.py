@@ -28,6 +28,8 @@ from brokercloud.market.orders import OrderType, Side
 from brokercloud.market.sessions import TAIWAN, Session
 
 Events = list[e.Event]
+_REPORTS = frozenset({c.ExchangeAccepted, c.ExchangeRejected, c.ExchangeFilled,
+                      c.ExchangeCancelled, c.ExchangeExpired})
 _DAY_MS = 24 * 60 * 60 * 1000
 
 
@@ -38,6 +40,7 @@ class CoreState:
         self.listed: dict[str, Listed] = {}
         self.orders: dict[str, Order] = {}
         self.unknown_reports: list[e.UnknownReport] = []
+        self.line_seqs: dict[str, int] = {}  # highest report sequence number absorbed per line
         self.trading_day = ""  # YYYYMMDD of the last order; a new day restarts the counters
         self.order_counter = 0
         self._day_start = -_DAY_MS
@@ -71,7 +74,12 @@ class CoreState:
     def apply(self, seq: int, command: c.Cmd) -> Events:
         """Apply one journaled command; returns what it decided."""
         self.seq = seq
-        return self._handlers[type(command)](seq, command)
+        kind = type(command)
+        if kind in _REPORTS and command.line:  # type: ignore[attr-defined]
+            line = command.line  # type: ignore[attr-defined]
+            self.line_seqs[line] = max(self.line_seqs.get(line, 0),
+                                       command.line_seq)  # type: ignore[attr-defined]
+        return self._handlers[kind](seq, command)
 
     # -- reference data ------------------------------------------------------------------------
 

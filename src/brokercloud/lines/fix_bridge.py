@@ -77,28 +77,31 @@ def order_id_of(report: FixMessage) -> str:
     return raw.decode(errors="replace").split("/", 1)[0]
 
 
-def report_to_command(report: FixMessage, at: int) -> c.Cmd | None:
-    """An ExecutionReport as the core command it means; None for what changes nothing (status
-    answers). Malformed reports raise ``FixError`` (the session answers with a Reject)."""
+def report_to_command(report: FixMessage, at: int, line: str = "") -> c.Cmd | None:
+    """An ExecutionReport as the core command it means, stamped with the line and the
+    report's sequence number there; None for what changes nothing (status answers).
+    Malformed reports raise ``FixError`` (the session answers with a Reject)."""
     if report.msg_type != MsgType.EXECUTION_REPORT:
         return None
     exec_type = report.require(t.EXEC_TYPE)
     order_id = order_id_of(report)
+    where = {"line": line, "line_seq": report.seq_num if line else 0}
     if exec_type == b"0":
-        return c.ExchangeAccepted(at=at, order_id=order_id,
+        return c.ExchangeAccepted(at=at, order_id=order_id, **where,
                                   exchange_order_id=report.get_int(t.ORDER_ID))
     if exec_type == b"F":
-        return c.ExchangeFilled(at=at, order_id=order_id,
+        return c.ExchangeFilled(at=at, order_id=order_id, **where,
                                 exec_id=report.require(t.EXEC_ID).decode(errors="replace"),
                                 price=report.get_price(t.LAST_PX),
                                 qty=report.get_int(t.LAST_QTY))
     if exec_type == b"4":
-        return c.ExchangeCancelled(at=at, order_id=order_id, qty=0,
+        return c.ExchangeCancelled(at=at, order_id=order_id, qty=0, **where,
                                    code=_code(report, Code.CANCELLED_ON_REQUEST))
     if exec_type == b"C":
-        return c.ExchangeExpired(at=at, order_id=order_id, qty=0)
+        return c.ExchangeExpired(at=at, order_id=order_id, qty=0, **where)
     if exec_type == b"8":
-        return c.ExchangeRejected(at=at, order_id=order_id, code=_code(report, Code.OK))
+        return c.ExchangeRejected(at=at, order_id=order_id, code=_code(report, Code.OK),
+                                  **where)
     if exec_type in (b"5", b"I"):
         return None
     raise FixError(t.SessionRejectReason.VALUE_INCORRECT,

@@ -24,6 +24,7 @@ from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.oms import OrderState
 from brokercloud.core.sequencer import Sequencer
+from brokercloud.fix import tags as t
 from brokercloud.fix.codec import FixMessage
 from brokercloud.fix.session import FixSession, SessionBinding, SessionConfig, State
 from brokercloud.fix.store import SessionStore
@@ -73,10 +74,19 @@ class LinePool:
 
     async def start(self) -> None:
         """Log every line on, queue what the core still has to send, start dispatching."""
+        absorbed = self.sequencer.core.state.line_seqs
         for line in self.lines.values():
             config = SessionConfig(line.line, self._target, heartbeat_s=self._heartbeat_s,
                                    password=line.password)
-            binding = SessionBinding(config, SessionStore(self._db, config.session_id), self)
+            store = SessionStore(self._db, config.session_id)
+            rewind_to = absorbed.get(line.line, 0) + 1
+            if store.next_target_seq > rewind_to:
+                # reports the session counted but the core never journaled (a crash between
+                # the two): ask the exchange for them again; the core absorbs repeats
+                log.warning("line %s: asking again for reports from %d", line.line, rewind_to)
+                store.next_target_seq = rewind_to
+                store.commit()
+            binding = SessionBinding(config, store, self)
             self.sessions[line.line] = await connect_initiator(self._host, self._port, binding)
         self.reconcile()
         self._task = asyncio.create_task(self._dispatch_forever())
@@ -165,9 +175,11 @@ class LinePool:
             log.info("cancel/replace refused for %s", fb.order_id_of(message))
             return
         if fb.is_unknown_to_exchange(message):
-            self._resend(session, fb.order_id_of(message))
+            if message.get(t.POSS_DUP_FLAG) != b"Y":  # an answer to this life's question only
+                self._resend(session, fb.order_id_of(message))
             return
-        command = fb.report_to_command(message, _now_ms())  # FixError: the session rejects it
+        line = session.config.sender_comp_id if session.config else ""
+        command = fb.report_to_command(message, _now_ms(), line)  # FixError: session rejects
         if command is not None:
             self.sequencer.submit_nowait(command)
 
