@@ -90,10 +90,6 @@ def test_place_when_margin_buy_then_approval_amount_is_own_part_plus_loan() -> N
     assert (order.reserved_trading, order.reserved_credit) == (428_320, 640_000)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the approval amount is the order's reservation (trading + credit), which is 0 for a cash "
-    "sell: a sell of 20 lots at 77.3 (NT$1,546,000) goes straight to PENDING_SEND under a "
-    "broker whose policy requires approval above NT$1,000,000"))
 def test_place_when_cash_sell_above_first_threshold_then_pending_approval() -> None:
     desk = approval_desk()
     desk.do(c.SetHolding(at=T0, account=ACCOUNT, symbol=TSMC, shares=20 * LOT))
@@ -122,10 +118,6 @@ def test_approve_when_supervisor_of_another_broker_names_this_broker_then_not_a_
     assert desk.order(order_id).state is OrderState.PENDING_APPROVAL
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_decision_target answers NOT_PENDING_APPROVAL ('the order is not waiting for approval') "
-    "when a supervisor names an order of another broker (or one that does not exist), while "
-    "cancel and amend answer UNKNOWN_ORDER_ID for the same case; the order IS pending"))
 def test_approve_when_supervisor_of_another_broker_names_own_broker_then_unknown_order_id(
         ) -> None:
     desk = approval_desk()

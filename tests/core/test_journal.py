@@ -155,11 +155,6 @@ def test_open_when_last_record_checksum_wrong_then_treated_as_torn_tail(
     journal.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_scan accepts a header of zero length with CRC 0 as a good record (crc32(b'') == 0), so "
-    "a zero-filled tail (what a crash often leaves after the file was extended) opens as 8 "
-    "extra empty records with no warning; replaying them fails to decode b'' and the core "
-    "cannot start"))
 def test_open_when_zero_filled_tail_then_truncated_with_warning(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "journal.bin"

@@ -313,11 +313,6 @@ def test_mark_sent_when_cancelled_before_the_line_took_it_then_ignored() -> None
     assert desk.account().used_trading == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_ended only skips FINISHED orders: an ExchangeExpired for an order still PENDING_SEND "
-    "releases its reservation (leaves=0) and then raises InvalidTransitionError from "
-    "next_state, leaving the state half-changed; once journaled, the command makes every "
-    "replay raise"))
 def test_exchange_expired_when_order_never_sent_then_ignored_without_raising() -> None:
     desk = Desk()
     order_id = desk.order_id()
@@ -347,12 +342,6 @@ def test_amend_when_reducing_quantity_of_live_order_then_send_amend_and_pending(
     assert refused_code(amend(desk, order_id, qty=2 * LOT)) == Code.ORDER_NOT_AMENDABLE
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "there is no command for the exchange's answer to an amendment or a cancel request "
-    "(the simulator reports Amended and RequestRejected): once AmendOrder sets "
-    "order.pending='amend' nothing clears it short of a full fill or the order ending, so the "
-    "order can never be cancelled (ORDER_NOT_CANCELLABLE) or amended again that day, and its "
-    "qty, price and reservation never follow the amendment"))
 def test_cancel_when_an_amendment_was_requested_earlier_then_cancel_can_be_sent() -> None:
     desk = Desk()
     order_id = desk.live(qty=5 * LOT)
@@ -384,10 +373,6 @@ def test_amend_when_request_breaks_a_rule_then_its_code(fields: dict[str, int],
     assert desk.order(order_id).pending == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_amend answers AMEND_QUANTITY_NOT_REDUCED ('may only reduce') for a new quantity at or "
-    "below what has already filled, which WAS a reduction; the specific code "
-    "AMEND_BELOW_FILLED ('send a cancel instead') exists for exactly this"))
 def test_amend_when_new_quantity_not_above_filled_then_amend_below_filled() -> None:
     desk = Desk()
     order_id = desk.live(qty=5 * LOT)
@@ -417,18 +402,12 @@ def test_amend_when_order_not_acknowledged_or_finished_then_order_not_amendable(
     assert refused_code(amend(desk, order_id, qty=LOT)) == Code.ORDER_NOT_AMENDABLE
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_amend checks nothing about a new price: a market order's price change (not allowed) is "
-    "sent as SendAmend instead of refused with AMEND_MARKET_ORDER_PRICE"))
 def test_amend_when_market_order_price_changed_then_amend_market_order_price() -> None:
     desk = Desk()
     order_id = desk.live(order_type=MARKET, price=0)
     assert refused_code(amend(desk, order_id, price=7_600)) == Code.AMEND_MARKET_ORDER_PRICE
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_amend does not repeat the basic price checks: a new price off the tick (76.25) or "
-    "outside today's limits is sent to the exchange as SendAmend"))
 def test_amend_when_new_price_off_tick_then_price_not_on_tick() -> None:
     desk = Desk()
     order_id = desk.live()

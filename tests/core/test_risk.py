@@ -163,10 +163,6 @@ def test_place_when_499_lots_or_odd_lot_of_999_then_accepted() -> None:
     assert (odd.qty, odd.state) == (999, OrderState.PENDING_SEND)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_basic_error skips every price rule for market orders, so a market order for a "
-    "disposition stock (banned by the market rules) is accepted and reserved at limit-up "
-    "instead of refused with MARKET_ORDER_NOT_ALLOWED"))
 def test_place_when_market_order_for_disposition_stock_then_market_order_not_allowed() -> None:
     desk = Desk()
     desk.do(disposition_listing(Disposition.FIRST))
@@ -229,10 +225,6 @@ def test_place_when_short_sale_below_previous_close_then_short_below_previous_cl
     assert (order.state, order.reserved_credit) == (OrderState.PENDING_SEND, 67_500)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_stock_error tests the previous-close rule only for LIMIT short sales; a MARKET short "
-    "sale (which may trade down to limit-down 67.30, below the previous close 74.70) is "
-    "accepted, with its margin reserved at limit-down"))
 def test_place_when_market_short_sale_then_short_below_previous_close() -> None:
     assert Desk().code(side=SELL, credit=SHORT, order_type=MARKET, price=0) == (
         Code.SHORT_BELOW_PREVIOUS_CLOSE)
@@ -339,10 +331,6 @@ def test_buy_when_order_amount_above_stock_limit_then_stock_limit_exceeded() -> 
     assert other.state is OrderState.PENDING_SEND
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_trade_error applies the broker's daily BUY limit to a short SALE's margin: a short sale "
-    "of 20 lots at 76.3 (margin 1,373,400) is refused with BROKER_LIMIT_EXCEEDED although "
-    "bought_today never counts sells"))
 def test_short_sale_when_broker_has_daily_buy_limit_then_not_limited_by_it() -> None:
     desk = Desk(daily_buy_limit=1_000_000)
     order = desk.order(desk.order_id(side=SELL, credit=SHORT, qty=20 * LOT, price=7_630))

@@ -138,11 +138,6 @@ def test_open_account_when_accepted_then_open_with_limits_and_discounted_fees() 
     assert opened.fees == FeeSchedule(rate_ppm=1_425, discount_bp=6_000, min_fee=20)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "OpenAccount with discount_bp outside 0..10000 (or a broker whose commission_ppm is "
-    "negative) makes FeeSchedule raise ValueError inside CoreState.apply instead of a "
-    "CommandRejected(INVALID_REFERENCE_DATA); the command is already journaled, so every replay "
-    "raises again"))
 def test_open_account_when_discount_out_of_range_then_invalid_reference_data() -> None:
     state, results = apply_all(broker(), branch(), account(discount_bp=20_000))
     assert refused_code(results[2]) == Code.INVALID_REFERENCE_DATA
@@ -182,9 +177,6 @@ def test_set_account_limits_when_unknown_account_then_unknown_account() -> None:
     assert refused_code(events) == Code.UNKNOWN_ACCOUNT
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SetAccountLimits accepts negative limits (OpenAccount refuses them with "
-    "INVALID_REFERENCE_DATA): the account ends with trading_limit -1"))
 def test_set_account_limits_when_negative_then_invalid_reference_data() -> None:
     desk = Desk()
     events = desk.do(c.SetAccountLimits(at=T0, account=ACCOUNT, trading_limit=-1,
@@ -264,10 +256,6 @@ def test_list_instrument_when_listed_again_then_replaced_with_new_reference() ->
     assert listed.instrument.margin_eligible is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ListInstrument with a negative reference raises ValueError (price_ladder) inside "
-    "CoreState.apply instead of CommandRejected(INVALID_REFERENCE_DATA); once journaled it "
-    "makes every replay raise"))
 def test_list_instrument_when_reference_negative_then_invalid_reference_data() -> None:
     state, results = apply_all(c.ListInstrument(
         at=T0, instrument=Instrument(symbol=TSMC, name="TSMC"), reference=-100))

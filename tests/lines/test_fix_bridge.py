@@ -68,7 +68,8 @@ def test_cancel_and_replace_when_built_then_own_clordid_and_orig_is_the_order():
     ({"t150": "C", "t11": "OID"}, c.ExchangeExpired(at=7, order_id="OID", qty=0)),
     ({"t150": "8", "t11": "OID", "t5001": 1003},
      c.ExchangeRejected(at=7, order_id="OID", code=Code.PRICE_OUTSIDE_LIMITS)),
-    ({"t150": "5", "t11": "OID/2", "t41": "OID"}, None),
+    ({"t150": "5", "t11": "OID/2", "t41": "OID", "t38": 3000, "t44": "76.30"},
+     c.ExchangeAmended(at=7, order_id="OID", qty=3000, price=7630)),
     ({"t150": "I", "t11": "OID"}, None),
 ])
 def test_report_to_command_when_exec_type_then_the_command_it_means(tags, expected):
@@ -84,3 +85,11 @@ def test_report_to_command_when_fill_price_malformed_then_fix_error():
     with pytest.raises(FixError):
         fb.report_to_command(parse(_report(t150="F", t11="OID", t17=1, t31="7.123",
                                            t32=1000)), 7)
+
+
+def test_report_to_command_when_cancel_reject_then_request_rejected_with_code():
+    body = fields_to_bytes([(b"37", 5), (b"11", "OID/1"), (b"41", "OID"), (b"39", "0"),
+                            (b"434", "1"), (b"102", 0), (b"5001", 3003)])
+    report = parse(frame(HEADER % b"9" + body))
+    assert fb.report_to_command(report, 7, "T9A00A0") == c.ExchangeRequestRejected(
+        at=7, order_id="OID", code=Code.ORDER_ALREADY_DONE, line="T9A00A0", line_seq=2)

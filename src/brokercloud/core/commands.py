@@ -204,7 +204,21 @@ class ExchangeExpired(ExchangeReport):
     qty: int = 0
 
 
+class ExchangeAmended(ExchangeReport):
+    """The exchange's confirmation of an amendment: the order's new total and price."""
+
+    qty: int = 0
+    price: int = 0
+
+
+class ExchangeRequestRejected(ExchangeReport):
+    """The exchange refused a cancel or an amendment (OrderCancelReject)."""
+
+    code: Code = Code.OK
+
+
 Command = (AddBroker | AddBranch | AddStaff | OpenAccount | SetAccountStatus | SetAccountLimits
            | SetStockLimit | SetHolding | ListInstrument | PlaceOrder | CancelOrder | AmendOrder
            | Approve | Deny | ExpireApprovals | MarkSent | ExchangeAccepted | ExchangeRejected
-           | ExchangeFilled | ExchangeCancelled | ExchangeExpired)
+           | ExchangeFilled | ExchangeCancelled | ExchangeExpired | ExchangeAmended
+           | ExchangeRequestRejected)

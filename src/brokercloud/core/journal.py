@@ -91,7 +91,7 @@ def _scan(path: Path) -> tuple[int, int]:
     while pos + HEADER_SIZE <= len(data):
         length, crc = _HEADER.unpack_from(data, pos)
         end = pos + HEADER_SIZE + length
-        if length > MAX_RECORD or end > len(data) or zlib.crc32(
+        if not 0 < length <= MAX_RECORD or end > len(data) or zlib.crc32(
                 data[pos + HEADER_SIZE:end]) != crc:
             if _has_good_record_after(data, pos + 1):
                 raise JournalCorruptError(

@@ -69,7 +69,11 @@ class Core:
         count = 0
         for payload in self.journal.read(start):
             self.seq += 1
-            apply(self.seq, _decoder.decode(payload))
+            try:
+                apply(self.seq, _decoder.decode(payload))
+            except Exception:  # it failed the same way live; the core must still come up
+                log.exception("journaled command %d fails to apply; skipped as it was live",
+                              self.seq)
             count += 1
         return count
 
@@ -105,6 +109,8 @@ class Sequencer:
         self._task: asyncio.Task[None] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._gc_before = gc.get_threshold()
+        self._busy = False
+        self._failed: Exception | None = None
         self.measure = False
 
     async def __aenter__(self) -> Sequencer:
@@ -115,6 +121,11 @@ class Sequencer:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Finish what was submitted (durably written and applied, callers answered), then
+        stop."""
+        while (self._queue or self._busy) and self._failed is None and (
+                self._task is not None and not self._task.done()):
+            await asyncio.sleep(0.001)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,6 +135,9 @@ class Sequencer:
 
     def submit_nowait(self, command: Cmd) -> asyncio.Future[list[Event]]:
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        if self._failed is not None:  # fail-stop: nothing is accepted after a journal failure
+            future.set_exception(self._failed)
+            return future
         self._queue.append((command, future))
         self._wakeup.set()
         return future
@@ -141,17 +155,33 @@ class Sequencer:
             | None = None
         while True:
             if not self._queue and previous is None:
+                self._busy = False
                 await self._wakeup.wait()
                 self._wakeup.clear()
+            self._busy = True
             current = None
             if self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 payloads = [_encoder.encode(command) for command, _ in batch]
                 current = (batch, loop.run_in_executor(self._writer, append, payloads))
             if previous is not None:
-                await previous[1]
+                try:
+                    await previous[1]
+                except Exception as error:  # the journal cannot write: stop, tell everyone
+                    self._fail(error, previous[0] + (current[0] if current else []))
+                    return
                 self._apply(previous[0])
             previous = current
+
+    def _fail(self, error: Exception,
+              unwritten: list[tuple[Cmd, asyncio.Future[list[Event]]]]) -> None:
+        log.critical("journal write failed; the sequencer stops accepting commands: %s", error)
+        self._failed = error
+        waiting = [future for _, future in unwritten + self._queue]
+        self._queue = []
+        for future in waiting:
+            if not future.done():
+                future.set_exception(error)
 
     def _apply(self, batch: list[tuple[Cmd, asyncio.Future[list[Event]]]]) -> None:
         apply = self.core.state.apply

@@ -19,17 +19,19 @@ from brokercloud.core import events as e
 from brokercloud.core.commands import AccountStatus, Credit
 from brokercloud.core.model import Account, Broker, Listed, Order, Staff
 from brokercloud.core.oms import AT_EXCHANGE, FINISHED, OrderState, Trigger, next_state
-from brokercloud.core.reservations import holds, reservation
+from brokercloud.core.reservations import holds, reference_price, reservation
 from brokercloud.market.checks import price_error, quantity_error
 from brokercloud.market.fees import FeeSchedule
 from brokercloud.market.instruments import Disposition
 from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES
 from brokercloud.market.orders import OrderType, Side
+from brokercloud.market.prices import is_on_tick
 from brokercloud.market.sessions import TAIWAN, Session
 
 Events = list[e.Event]
 _REPORTS = frozenset({c.ExchangeAccepted, c.ExchangeRejected, c.ExchangeFilled,
-                      c.ExchangeCancelled, c.ExchangeExpired})
+                      c.ExchangeCancelled, c.ExchangeExpired, c.ExchangeAmended,
+                      c.ExchangeRequestRejected})
 _DAY_MS = 24 * 60 * 60 * 1000
 
 
@@ -69,6 +71,7 @@ class CoreState:
             c.MarkSent: self._sent, c.ExchangeAccepted: self._accepted,
             c.ExchangeRejected: self._rejected, c.ExchangeFilled: self._filled,
             c.ExchangeCancelled: self._cancelled, c.ExchangeExpired: self._expired,
+            c.ExchangeAmended: self._amended, c.ExchangeRequestRejected: self._request_rejected,
         }
 
     def apply(self, seq: int, command: c.Cmd) -> Events:
@@ -86,6 +89,8 @@ class CoreState:
     def _add_broker(self, seq: int, cmd: c.AddBroker) -> Events:
         if cmd.broker in self.brokers:
             return _refused(seq, cmd.broker, Code.ALREADY_EXISTS, cmd)
+        if _fees(cmd.commission_ppm, 10_000, cmd.min_fee) is None or cmd.daily_buy_limit < 0:
+            return _refused(seq, cmd.broker, Code.INVALID_REFERENCE_DATA, cmd)
         self.brokers[cmd.broker] = Broker(cmd.broker, cmd.name, cmd.commission_ppm, cmd.min_fee,
                                           cmd.daily_buy_limit, cmd.approval_bands,
                                           cmd.approval_timeout_ms)
@@ -111,13 +116,13 @@ class CoreState:
             return _refused(seq, cmd.broker, Code.UNKNOWN_BROKER, cmd)
         if cmd.account in self.accounts:
             return _refused(seq, cmd.broker, Code.ALREADY_EXISTS, cmd)
-        if cmd.branch not in broker.branches or min(cmd.trading_limit, cmd.credit_limit) < 0:
+        fees = _fees(broker.commission_ppm, cmd.discount_bp, broker.min_fee)
+        if (cmd.branch not in broker.branches or min(cmd.trading_limit, cmd.credit_limit) < 0
+                or fees is None):
             return _refused(seq, cmd.broker, Code.INVALID_REFERENCE_DATA, cmd)
         self.accounts[cmd.account] = Account(
             cmd.account, cmd.broker, cmd.branch, cmd.name, margin=cmd.margin,
-            trading_limit=cmd.trading_limit, credit_limit=cmd.credit_limit,
-            fees=FeeSchedule(rate_ppm=broker.commission_ppm, discount_bp=cmd.discount_bp,
-                             min_fee=broker.min_fee),
+            trading_limit=cmd.trading_limit, credit_limit=cmd.credit_limit, fees=fees,
             day_trading=cmd.day_trading)
         return [e.ReferenceChanged(seq=seq, broker=cmd.broker, what="account", key=cmd.account)]
 
@@ -135,6 +140,9 @@ class CoreState:
                                      lambda account: setattr(account, "status", cmd.status))
 
     def _set_limits(self, seq: int, cmd: c.SetAccountLimits) -> Events:
+        if min(cmd.trading_limit, cmd.credit_limit) < 0:
+            return _refused(seq, "", Code.INVALID_REFERENCE_DATA, cmd)
+
         def change(account: Account) -> None:
             account.trading_limit = cmd.trading_limit
             account.credit_limit = cmd.credit_limit
@@ -159,6 +167,9 @@ class CoreState:
                                    key=cmd.symbol)]
 
     def _list_instrument(self, seq: int, cmd: c.ListInstrument) -> Events:
+        if cmd.reference <= 0 or cmd.previous_close < 0 or not is_on_tick(
+                cmd.reference, cmd.instrument.kind):
+            return _refused(seq, "", Code.INVALID_REFERENCE_DATA, cmd)
         self.listed[cmd.instrument.symbol] = Listed(cmd.instrument, cmd.reference,
                                                    cmd.previous_close)
         return [e.ReferenceChanged(seq=seq, broker="", what="instrument",
@@ -169,6 +180,7 @@ class CoreState:
     def _place(self, seq: int, cmd: c.PlaceOrder) -> Events:
         """A new order through the checks in the thesis's order. Each check is a cheap test
         for the common case, falling back to the function that names the exact failure."""
+        self._roll_day(cmd.at)
         broker = self.brokers.get(cmd.broker)
         if broker is None:
             return [_order_refused(seq, cmd, Code.UNKNOWN_BROKER)]
@@ -182,7 +194,7 @@ class CoreState:
             code = _account_error(cmd, account)
         if code or listed is None or account is None:
             return [_order_refused(seq, cmd, code)]
-        order = Order(self._next_order_id(cmd.at), cmd.at, cmd.broker, cmd.account, cmd.user,
+        order = Order(self._next_order_id(), cmd.at, cmd.broker, cmd.account, cmd.user,
                       cmd.client_ref, cmd.symbol, cmd.side, cmd.qty, cmd.price,
                       cmd.order_type, cmd.tif, cmd.session, cmd.credit, OrderState.NEW, 0,
                       cmd.qty)
@@ -199,7 +211,8 @@ class CoreState:
         broker.client_refs[cmd.client_ref] = order_id
         day_lots = account.day_lots
         day_lots[cmd.symbol] = day_lots.get(cmd.symbol, 0) + cmd.qty // BOARD_LOT
-        amount = trading + credit
+        amount = (trading + credit if cmd.side is Side.BUY
+                  else reference_price(order, listed) * cmd.qty // 100)
         level = broker.approval_level(amount) if broker.approval_bands else 0
         if level:
             order.approval_level = level
@@ -215,29 +228,44 @@ class CoreState:
             return Code.UNKNOWN_SYMBOL
         qty = cmd.qty
         if (cmd.session is Session.REGULAR and 0 < qty <= MAX_BOARD_LOT_SHARES
-                and not qty % BOARD_LOT and (cmd.order_type is OrderType.MARKET
-                                             or cmd.price in listed.valid_prices)):
+                and not qty % BOARD_LOT and cmd.order_type is OrderType.LIMIT
+                and cmd.price in listed.valid_prices):
             return Code.OK  # the common case, decided by one set lookup
         code = quantity_error(cmd.session, cmd.qty)
-        if code or cmd.order_type is OrderType.MARKET:
+        if code:
             return code
+        if cmd.order_type is OrderType.MARKET:
+            return (Code.OK if listed.instrument.market_orders_allowed
+                    else Code.MARKET_ORDER_NOT_ALLOWED)
         return price_error(cmd.price, listed.limit_down, listed.limit_up, listed.instrument.kind,
                            session=cmd.session)
 
-    def _next_order_id(self, at: int) -> str:
+    def _roll_day(self, at: int) -> None:
+        """A command from a later Taiwan date starts a new trading day: daily counters restart,
+        while orders still open keep what they hold. Time never rolls back: a late-stamped
+        command from before midnight stays in the current day (IDs stay unique)."""
+        if at < self._day_start + _DAY_MS:
+            return
+        moment = datetime.fromtimestamp(at / 1000, TAIWAN)
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        self._day_start = int(midnight.timestamp() * 1000)
+        self.trading_day = moment.strftime("%Y%m%d")
+        self.order_counter = 0
+        for broker in self.brokers.values():
+            broker.client_refs.clear()
+            broker.bought_today = 0
+        for account in self.accounts.values():
+            account.start_day()
+        for order in self.orders.values():
+            if order.state not in FINISHED:
+                order.held_shares = 0
+                order.reserved_trading = order.reserved_credit = 0
+                self._reserve(order, self.listed[order.symbol], self.accounts[order.account],
+                              self.brokers[order.broker])
+
+    def _next_order_id(self) -> str:
         """Unique across brokers and days: the Taiwan trading date and a day counter (no
-        five-character order numbers to run out of). A new day restarts the daily counters."""
-        if not self._day_start <= at < self._day_start + _DAY_MS:
-            moment = datetime.fromtimestamp(at / 1000, TAIWAN)
-            midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-            self._day_start = int(midnight.timestamp() * 1000)
-            self.trading_day = moment.strftime("%Y%m%d")
-            self.order_counter = 0
-            for broker in self.brokers.values():
-                broker.client_refs.clear()
-                broker.bought_today = 0
-            for account in self.accounts.values():
-                account.start_day()
+        five-character order numbers to run out of)."""
         self.order_counter += 1
         return f"{self.trading_day}-{self.order_counter:08d}"
 
@@ -282,7 +310,8 @@ class CoreState:
         if order.state in (OrderState.PENDING_APPROVAL, OrderState.PENDING_SEND):
             self._finish(order, Trigger.CANCELLED, cmd.at, seq, cmd.user)
             return [self._update(order, Code.CANCELLED_ON_REQUEST)]
-        if order.state not in AT_EXCHANGE or order.pending:
+        if order.state not in AT_EXCHANGE or order.pending == "cancel":  # a cancel may
+            # overtake a pending amendment; only a second cancel is pointless
             return _refused(seq, cmd.broker, Code.ORDER_NOT_CANCELLABLE, cmd)
         order.pending = "cancel"
         _audit(order, cmd.at, seq, "cancel requested", cmd.user)
@@ -298,12 +327,37 @@ class CoreState:
         if (cmd.qty is None) == (cmd.price is None):
             return _refused(seq, cmd.broker, Code.AMEND_PRICE_AND_QUANTITY
                             if cmd.qty is not None else Code.AMEND_NOTHING, cmd)
-        if cmd.qty is not None and not order.cum_qty < cmd.qty < order.qty:
-            return _refused(seq, cmd.broker, Code.AMEND_QUANTITY_NOT_REDUCED, cmd)
+        code = self._amend_error(order, cmd)
+        if code:
+            return _refused(seq, cmd.broker, code, cmd)
         order.pending = "amend"
         _audit(order, cmd.at, seq, "amend requested", cmd.user)
         return [e.SendAmend(seq=seq, broker=order.broker, order_id=order.order_id, qty=cmd.qty,
                             price=cmd.price)]
+
+    def _amend_error(self, order: Order, cmd: c.AmendOrder) -> Code:
+        """The exchange's amendment rules, checked before anything is sent."""
+        if cmd.qty is not None:
+            if cmd.qty >= order.qty:
+                return Code.AMEND_QUANTITY_NOT_REDUCED
+            return Code.AMEND_BELOW_FILLED if cmd.qty <= order.cum_qty else Code.OK
+        if order.order_type is OrderType.MARKET:
+            return Code.AMEND_MARKET_ORDER_PRICE
+        listed = self.listed[order.symbol]
+        price = cmd.price or 0
+        code = price_error(price, listed.limit_down, listed.limit_up, listed.instrument.kind,
+                           session=order.session)
+        if code or price == order.price:
+            return code or Code.AMEND_NOTHING
+        if order.side is Side.BUY:  # a higher price must still fit the account's limits
+            account = self.accounts[order.account]
+            trading, credit = holds(order, price, order.leaves, account.fees)
+            if account.used_trading - order.reserved_trading + trading > account.trading_limit:
+                return Code.TRADING_LIMIT_EXCEEDED
+            if credit and account.used_credit - order.reserved_credit + credit > (
+                    account.credit_limit):
+                return Code.CREDIT_LIMIT_EXCEEDED
+        return Code.OK
 
     def _order_of(self, broker: str, order_id: str) -> Order | None:
         """Another broker's order is as unknown as a missing one."""
@@ -336,7 +390,9 @@ class CoreState:
         order = self._order_of(broker_id, order_id)
         if staff is None or staff.role is not c.Role.SUPERVISOR:
             return None, Code.NOT_A_SUPERVISOR
-        if order is None or order.state is not OrderState.PENDING_APPROVAL:
+        if order is None:
+            return None, Code.UNKNOWN_ORDER_ID
+        if order.state is not OrderState.PENDING_APPROVAL:
             return None, Code.NOT_PENDING_APPROVAL
         if staff.level < order.approval_level:
             return None, Code.SUPERVISOR_LEVEL_TOO_LOW
@@ -420,6 +476,30 @@ class CoreState:
                        side=int(order.side), price=cmd.price, qty=cmd.qty),
                 self._update(order)]
 
+    def _amended(self, seq: int, cmd: c.ExchangeAmended) -> Events:
+        """The exchange took an amendment: the order's terms and reservation follow it."""
+        order = self._report_target(seq, cmd, cmd.order_id)
+        if order is None:
+            return self._unknown(seq)
+        if order.state not in AT_EXCHANGE:
+            return []
+        order.qty, order.price = cmd.qty, cmd.price
+        order.leaves = max(cmd.qty - order.cum_qty, 0)
+        order.pending = "" if order.pending == "amend" else order.pending
+        self._reserve(order, self.listed[order.symbol], self.accounts[order.account],
+                      self.brokers[order.broker])
+        _audit(order, cmd.at, seq, "amended", "exchange")
+        return [self._update(order)]
+
+    def _request_rejected(self, seq: int, cmd: c.ExchangeRequestRejected) -> Events:
+        """The exchange refused a cancel or an amendment: the order stays as it was."""
+        order = self._report_target(seq, cmd, cmd.order_id)
+        if order is None:
+            return self._unknown(seq)
+        order.pending = ""
+        _audit(order, cmd.at, seq, f"request refused ({int(cmd.code)})", "exchange")
+        return [self._update(order, cmd.code)]
+
     def _cancelled(self, seq: int, cmd: c.ExchangeCancelled) -> Events:
         return self._ended(seq, cmd, cmd.order_id, Trigger.CANCELLED, cmd.code)
 
@@ -431,8 +511,8 @@ class CoreState:
         order = self._report_target(seq, cmd, order_id)
         if order is None:
             return self._unknown(seq)
-        if order.state in FINISHED:
-            return []
+        if order.state not in AT_EXCHANGE:
+            return []  # finished already, or never sent: nothing the exchange can end
         self._finish(order, trigger, cmd.at, seq, "exchange")
         return [self._update(order, code)]
 
@@ -483,8 +563,8 @@ def _stock_error(order: Order, listed: Listed, account: Account) -> Code:
     if order.credit is c.Credit.SHORT and order.side is Side.SELL:
         if not instrument.short_eligible:
             return Code.NOT_SHORT_ELIGIBLE
-        if order.order_type is OrderType.LIMIT and order.price < listed.previous_close:
-            return Code.SHORT_BELOW_PREVIOUS_CLOSE
+        if order.order_type is OrderType.MARKET or order.price < listed.previous_close:
+            return Code.SHORT_BELOW_PREVIOUS_CLOSE  # a market short sale has no floor
     return Code.OK
 
 
@@ -497,8 +577,8 @@ def _trade_error(order: Order, account: Account, broker: Broker, trading: int,
         return Code.TRADING_LIMIT_EXCEEDED
     if credit and account.used_credit + credit > account.credit_limit:
         return Code.CREDIT_LIMIT_EXCEEDED
-    if broker.daily_buy_limit and broker.bought_today + trading + credit > (
-            broker.daily_buy_limit):
+    if order.side is Side.BUY and broker.daily_buy_limit and (
+            broker.bought_today + trading + credit > broker.daily_buy_limit):
         return Code.BROKER_LIMIT_EXCEEDED
     stock_limit = broker.stock_limits.get(order.symbol)
     if stock_limit is not None and trading + credit > stock_limit:
@@ -515,3 +595,11 @@ def _regulator_error(order: Order, listed: Listed, account: Account, prepaid: bo
     if disposition.requires_prepayment(lots, day_lots):
         return Code.DISPOSITION_PREPAYMENT_REQUIRED
     return Code.OK
+
+
+def _fees(rate_ppm: int, discount_bp: int, min_fee: int) -> FeeSchedule | None:
+    """A broker's rate with a customer's discount, or None when out of range."""
+    try:
+        return FeeSchedule(rate_ppm=rate_ppm, discount_bp=discount_bp, min_fee=min_fee)
+    except ValueError:
+        return None

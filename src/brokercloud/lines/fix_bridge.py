@@ -81,11 +81,14 @@ def report_to_command(report: FixMessage, at: int, line: str = "") -> c.Cmd | No
     """An ExecutionReport as the core command it means, stamped with the line and the
     report's sequence number there; None for what changes nothing (status answers).
     Malformed reports raise ``FixError`` (the session answers with a Reject)."""
+    order_id = order_id_of(report)
+    where = {"line": line, "line_seq": report.seq_num if line else 0}
+    if report.msg_type == MsgType.ORDER_CANCEL_REJECT:
+        return c.ExchangeRequestRejected(at=at, order_id=order_id, code=_code(report, Code.OK),
+                                         **where)
     if report.msg_type != MsgType.EXECUTION_REPORT:
         return None
     exec_type = report.require(t.EXEC_TYPE)
-    order_id = order_id_of(report)
-    where = {"line": line, "line_seq": report.seq_num if line else 0}
     if exec_type == b"0":
         return c.ExchangeAccepted(at=at, order_id=order_id, **where,
                                   exchange_order_id=report.get_int(t.ORDER_ID))
@@ -102,7 +105,10 @@ def report_to_command(report: FixMessage, at: int, line: str = "") -> c.Cmd | No
     if exec_type == b"8":
         return c.ExchangeRejected(at=at, order_id=order_id, code=_code(report, Code.OK),
                                   **where)
-    if exec_type in (b"5", b"I"):
+    if exec_type == b"5":
+        return c.ExchangeAmended(at=at, order_id=order_id, qty=report.get_int(t.ORDER_QTY),
+                                 price=report.get_price(t.PRICE, 0), **where)
+    if exec_type == b"I":
         return None
     raise FixError(t.SessionRejectReason.VALUE_INCORRECT,
                    f"ExecType {exec_type.decode(errors='replace')} not understood", t.EXEC_TYPE)

@@ -171,9 +171,6 @@ class LinePool:
         log.warning("line %s logged out: %s", session.session_id, session.logout_reason)
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
-        if message.msg_type == MsgType.ORDER_CANCEL_REJECT:
-            log.info("cancel/replace refused for %s", fb.order_id_of(message))
-            return
         if fb.is_unknown_to_exchange(message):
             if message.get(t.POSS_DUP_FLAG) != b"Y":  # an answer to this life's question only
                 self._resend(session, fb.order_id_of(message))
