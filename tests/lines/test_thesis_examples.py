@@ -175,3 +175,39 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             core.close()
 
     asyncio.run(scenario())
+
+
+def test_line_when_dropped_by_the_exchange_then_logged_on_again_and_orders_flow(
+        tmp_path: Path):
+    """A line's connection drops mid-day: the pool logs it on again with its sequence numbers
+    resumed, and orders keep flowing (on the other line meanwhile)."""
+    async def scenario() -> None:
+        registry = demo_registry(BROKERS)
+        clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
+        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
+        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
+        async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
+            core = Core(tmp_path / "core")
+            core.execute(_reference_data())
+            async with Sequencer(core) as sequencer:
+                pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
+                                "127.0.0.1", exchange.fix_port)
+                await pool.start()
+                first = pool.sessions[lines[0].line]
+                assert first.store is not None
+                sent_before = first.store.next_sender_seq
+                exchange.gateway.sessions[lines[0].line].disconnect()
+                await _wait_for(lambda: pool.sessions[lines[0].line] is not first
+                                and pool.sessions[lines[0].line].state.value == "active")
+                again = pool.sessions[lines[0].line].store
+                assert again is not None and again.next_sender_seq > sent_before  # resumed, not reset
+                placed = [await sequencer.submit(_order("12345678", "9A00", f"b{i}", Side.BUY,
+                                                        1, 7500)) for i in range(4)]
+                await sequencer.submit(_order("99990001", "9B00", "s", Side.SELL, 4, 7500))
+                orders = core.state.orders
+                ids = [events[0].order_id for events in placed]
+                await _wait_for(lambda: all(orders[i].state is OrderState.FILLED for i in ids))
+                await pool.stop()
+            core.close()
+
+    asyncio.run(scenario())

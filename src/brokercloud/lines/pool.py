@@ -26,7 +26,13 @@ from brokercloud.core.oms import OrderState
 from brokercloud.core.sequencer import Sequencer
 from brokercloud.fix import tags as t
 from brokercloud.fix.codec import FixMessage
-from brokercloud.fix.session import FixSession, SessionBinding, SessionConfig, State
+from brokercloud.fix.session import (
+    FixSession,
+    LogonRefusedError,
+    SessionBinding,
+    SessionConfig,
+    State,
+)
 from brokercloud.fix.store import SessionStore
 from brokercloud.fix.tags import MsgType
 from brokercloud.fix.transport import connect_initiator
@@ -34,6 +40,8 @@ from brokercloud.lines import fix_bridge as fb
 from brokercloud.lines.scheduler import LineSpec, Scheduler
 
 log = logging.getLogger("brokercloud.lines")
+
+RECONNECT_S = 0.5  # between attempts to log a dropped line on again
 
 
 class LineConfig(msgspec.Struct, frozen=True):
@@ -69,41 +77,69 @@ class LinePool:
         self._requests: dict[str, int] = {}  # order ID -> cancel/replace requests sent
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._keepers: list[asyncio.Task[None]] = []
         self.sent: list[tuple[str, str]] = []  # (line, ClOrdID) of every NewOrderSingle
         sequencer.listeners.append(self.on_events)
 
     async def start(self) -> None:
-        """Log every line on, queue what the core still has to send, start dispatching."""
-        absorbed = self.sequencer.core.state.line_seqs
+        """Log every line on, queue what the core still has to send, start dispatching, and
+        keep every line connected from then on."""
         for line in self.lines.values():
-            config = SessionConfig(line.line, self._target, heartbeat_s=self._heartbeat_s,
-                                   password=line.password)
-            store = SessionStore(self._db, config.session_id)
-            rewind_to = absorbed.get(line.line, 0) + 1
-            if store.next_target_seq > rewind_to:
-                # reports the session counted but the core never journaled (a crash between
-                # the two): ask the exchange for them again; the core absorbs repeats
-                log.warning("line %s: asking again for reports from %d", line.line, rewind_to)
-                store.next_target_seq = rewind_to
-                store.commit()
-            binding = SessionBinding(config, store, self)
-            self.sessions[line.line] = await connect_initiator(self._host, self._port, binding)
+            await self._connect(line)
         self.reconcile()
         self._task = asyncio.create_task(self._dispatch_forever())
+        self._keepers = [asyncio.create_task(self._keep_connected(line))
+                         for line in self.lines.values()]
 
-    def reconcile(self) -> None:
-        """After a restart: queue what was never sent, and ask the exchange about every order
-        marked sent but never acknowledged (the crash may have come before its NewOrderSingle
-        reached the line's store). Orders it does not know are sent again; for the others the
-        line's own recovery (ResendRequest) brings the reports we missed."""
+    async def _connect(self, line: LineConfig) -> FixSession:
+        config = SessionConfig(line.line, self._target, heartbeat_s=self._heartbeat_s,
+                               password=line.password)
+        store = SessionStore(self._db, config.session_id)
+        rewind_to = self.sequencer.core.state.line_seqs.get(line.line, 0) + 1
+        if store.next_target_seq > rewind_to:
+            # reports the session counted but the core never journaled (a crash between the
+            # two): ask the exchange for them again; the core absorbs repeats
+            log.warning("line %s: asking again for reports from %d", line.line, rewind_to)
+            store.next_target_seq = rewind_to
+            store.commit()
+        session = await connect_initiator(self._host, self._port,
+                                          SessionBinding(config, store, self))
+        self.sessions[line.line] = session
+        return session
+
+    async def _keep_connected(self, line: LineConfig) -> None:
+        """A line that drops is logged on again (its sequence numbers resume), then its orders
+        in flight are reconciled; meanwhile the scheduler's orders wait or take other lines."""
+        while True:
+            session = self.sessions.get(line.line)
+            if session is not None:
+                await asyncio.shield(session.closed)
+            await asyncio.sleep(RECONNECT_S)
+            try:
+                await self._connect(line)
+            except (OSError, TimeoutError, LogonRefusedError) as error:
+                log.warning("line %s: reconnect failed: %s", line.line, error)
+                continue
+            self.reconcile(line.line)
+            self._wakeup.set()
+
+    def reconcile(self, line: str | None = None) -> None:
+        """After a restart (all lines) or a line's reconnect: queue what was never sent, and
+        ask the exchange about every order marked sent but never acknowledged (the crash may
+        have come before its NewOrderSingle reached the line's store). Orders it does not know
+        are sent again; for the others the line's own recovery (ResendRequest) brings the
+        reports we missed."""
         for order in self.sequencer.core.state.orders.values():
-            if order.state is OrderState.PENDING_SEND:
+            if order.state is OrderState.PENDING_SEND and line is None:
                 self.scheduler.enqueue(order.broker, ("new", order.order_id))
-            elif order.state is OrderState.SENT and order.line in self.sessions:
+            elif order.state is OrderState.SENT and order.line in self.sessions and (
+                    line is None or order.line == line):
                 self.sessions[order.line].send(
                     MsgType.ORDER_STATUS_REQUEST, fb.status_request(order))
 
     async def stop(self) -> None:
+        for keeper in self._keepers:
+            keeper.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
