@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,13 @@ def flow(count: int) -> Iterator[c.PlaceOrder]:
                            qty=1000, price=price)
 
 
+async def expire_approvals_forever(sequencer: Sequencer, every_s: float = 1.0) -> None:
+    """Approvals nobody gave in time expire: the clock reaches the core only as a command."""
+    while True:
+        await asyncio.sleep(every_s)
+        await sequencer.submit(c.ExpireApprovals(at=int(time.time() * 1000)))
+
+
 def state_digest(state: CoreState) -> dict[str, object]:
     """What must equal a clean replay: every account's positions and reservations and every
     order's state and fills."""
@@ -96,6 +104,7 @@ async def run(options: Options) -> int:
                         open_database(data_dir / "lines.db"), options.host,
                         options.exchange_port)
         await pool.start()
+        expiry = asyncio.create_task(expire_approvals_forever(sequencer))
         print("READY", core.seq, flush=True)
         for command in flow(options.orders):
             if command.client_ref in known:
@@ -107,6 +116,7 @@ async def run(options: Options) -> int:
         while any(order.state not in FINISHED for order in core.state.orders.values()):
             await asyncio.sleep(0.05)
         print("DONE", msgspec.json.encode(state_digest(core.state)).decode(), flush=True)
+        expiry.cancel()
         await pool.stop()
     core.close()
     return 0
