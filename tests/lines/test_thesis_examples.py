@@ -200,7 +200,7 @@ def test_line_when_dropped_by_the_exchange_then_logged_on_again_and_orders_flow(
                 await _wait_for(lambda: pool.sessions[lines[0].line] is not first
                                 and pool.sessions[lines[0].line].state.value == "active")
                 again = pool.sessions[lines[0].line].store
-                assert again is not None and again.next_sender_seq > sent_before  # resumed, not reset
+                assert again is not None and again.next_sender_seq > sent_before  # not reset
                 placed = [await sequencer.submit(_order("12345678", "9A00", f"b{i}", Side.BUY,
                                                         1, 7500)) for i in range(4)]
                 await sequencer.submit(_order("99990001", "9B00", "s", Side.SELL, 4, 7500))
