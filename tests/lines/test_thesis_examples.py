@@ -3,15 +3,18 @@ the exchange simulator over FIX on loopback (reference 74.7; the account margin-
 2330 at 76.2 and cash-sells 5 lots at 77.3)."""
 
 import asyncio
+import contextlib
 import datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NamedTuple
 
 from brokercloud.core import commands as c
 from brokercloud.core.oms import OrderState
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
 from brokercloud.exchange.registry import demo_registry
-from brokercloud.exchange.server import ExchangeConfig, running_exchange
+from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
 from brokercloud.fix.store import open_database
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.instruments import Instrument
@@ -46,6 +49,38 @@ def _order(account: str, broker: str, ref: str, side: Side, lots: int, price: in
                         credit=credit)
 
 
+class Platform(NamedTuple):
+    exchange: RunningExchange
+    core: Core
+    sequencer: Sequencer
+    pool: LinePool
+    lines: list[LineConfig]
+
+
+@contextlib.asynccontextmanager
+async def platform(tmp_path: Path, reference: list[c.Cmd] | None = None
+                   ) -> AsyncIterator[Platform]:
+    """The exchange simulator on loopback, a core with the reference data, and the line pool
+    logged on to every demo line; everything stopped afterwards."""
+    registry = demo_registry(BROKERS)
+    clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
+    config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
+    lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
+    async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
+        core = Core(tmp_path / "core")
+        if not core.state.brokers:
+            core.execute(reference if reference is not None else _reference_data())
+        async with Sequencer(core) as sequencer:
+            pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
+                            "127.0.0.1", exchange.fix_port)
+            await pool.start()
+            try:
+                yield Platform(exchange, core, sequencer, pool, lines)
+            finally:
+                await pool.stop()
+        core.close()
+
+
 async def _wait_for(condition, timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -56,43 +91,30 @@ async def _wait_for(condition, timeout: float = 5.0) -> None:
 
 def test_thesis_examples_when_sent_over_fix_then_filled_with_exact_reservations(tmp_path: Path):
     async def scenario() -> None:
-        registry = demo_registry(BROKERS)
-        clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
-        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
-        async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
-            core = Core(tmp_path / "core")
-            core.execute(_reference_data())
-            async with Sequencer(core) as sequencer:
-                lines = [LineConfig(line.line, line.password, line.brokers)
-                         for line in registry.lines]
-                pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
-                                "127.0.0.1", exchange.fix_port)
-                await pool.start()
-                buy = await sequencer.submit(
-                    _order("12345678", "9A00", "thesis-1", Side.BUY, 10, 7620, c.Credit.MARGIN))
-                sell = await sequencer.submit(
-                    _order("12345678", "9A00", "thesis-2", Side.SELL, 5, 7730))
-                buy_id, sell_id = buy[0].order_id, sell[0].order_id
-                account = core.state.accounts["12345678"]
-                # reserved on acceptance: own part 762,000 + 1,085 - loan 457,000; the loan
-                assert (account.used_trading, account.used_credit) == (306_085, 457_000)
-                assert account.available_shares("2330") == 0  # 5 lots offered
-                # the other broker's account takes the other side of both
-                await sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 10, 7620))
-                await sequencer.submit(_order("99990001", "9B00", "c2", Side.BUY, 5, 7730))
-                orders = core.state.orders
-                await _wait_for(lambda: orders[buy_id].state is OrderState.FILLED
-                                and orders[sell_id].state is OrderState.FILLED)
-                assert [fill[1:] for fill in orders[buy_id].fills.values()] == [(7620, 10_000)]
-                assert [fill[1:] for fill in orders[sell_id].fills.values()] == [(7730, 5_000)]
-                assert (account.used_trading, account.used_credit) == (306_085, 457_000)
-                assert account.bought["2330"] == 10_000 and account.sell_reserved["2330"] == 5_000
-                assert account.available_shares("2330") == 10_000  # 5 held + 10 bought - 5 sold
-                assert orders[buy_id].exchange_order_id > 0 and orders[buy_id].line
-                # each order went out exactly once, on the lines its broker may use
-                assert sorted(order_id for _, order_id in pool.sent) == sorted(orders)
-                await pool.stop()
-            core.close()
+        async with platform(tmp_path) as p:
+            buy = await p.sequencer.submit(
+                _order("12345678", "9A00", "thesis-1", Side.BUY, 10, 7620, c.Credit.MARGIN))
+            sell = await p.sequencer.submit(
+                _order("12345678", "9A00", "thesis-2", Side.SELL, 5, 7730))
+            buy_id, sell_id = buy[0].order_id, sell[0].order_id
+            account = p.core.state.accounts["12345678"]
+            # reserved on acceptance: own part 762,000 + 1,085 - loan 457,000; the loan
+            assert (account.used_trading, account.used_credit) == (306_085, 457_000)
+            assert account.available_shares("2330") == 0  # 5 lots offered
+            # the other broker's account takes the other side of both
+            await p.sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 10, 7620))
+            await p.sequencer.submit(_order("99990001", "9B00", "c2", Side.BUY, 5, 7730))
+            orders = p.core.state.orders
+            await _wait_for(lambda: orders[buy_id].state is OrderState.FILLED
+                            and orders[sell_id].state is OrderState.FILLED)
+            assert [fill[1:] for fill in orders[buy_id].fills.values()] == [(7620, 10_000)]
+            assert [fill[1:] for fill in orders[sell_id].fills.values()] == [(7730, 5_000)]
+            assert (account.used_trading, account.used_credit) == (306_085, 457_000)
+            assert account.bought["2330"] == 10_000 and account.sell_reserved["2330"] == 5_000
+            assert account.available_shares("2330") == 10_000  # 5 held + 10 bought - 5 sold
+            assert orders[buy_id].exchange_order_id > 0 and orders[buy_id].line
+            # each order went out exactly once, on the lines its broker may use
+            assert sorted(order_id for _, order_id in p.pool.sent) == sorted(orders)
 
     asyncio.run(scenario())
 
@@ -102,33 +124,30 @@ def test_restart_when_crash_came_after_mark_sent_then_reconciled_and_sent_once(
     """The core journaled an order as sent, but the process died before its NewOrderSingle
     reached the line: after the restart the pool asks the exchange, learns it does not know
     the order, sends it once, and it fills."""
+    placed: list[str] = []
+
+    def crash_after_mark_sent(core: Core) -> None:
+        events = core.execute([_order("12345678", "9A00", "t1", Side.BUY, 2, 7500)])
+        placed.append(events[0][0].order_id)
+        core.execute([c.MarkSent(at=T0, order_id=placed[0], line="T9A00A0")])  # then: crash
+        core.close()
+        reopened = Core(tmp_path / "core")  # the restart: replay
+        assert reopened.state.orders[placed[0]].state is OrderState.SENT
+        reopened.close()
+
     async def scenario() -> None:
-        registry = demo_registry(BROKERS)
-        clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
-        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
-        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
-        async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
-            core = Core(tmp_path / "core")
-            core.execute(_reference_data())
-            placed = core.execute([_order("12345678", "9A00", "t1", Side.BUY, 2, 7500)])
-            order_id = placed[0][0].order_id
-            core.execute([c.MarkSent(at=T0, order_id=order_id, line=lines[0].line)])  # crash
-            core.close()
-            core = Core(tmp_path / "core")  # the restart: replay
-            assert core.state.orders[order_id].state is OrderState.SENT
-            async with Sequencer(core) as sequencer:
-                pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
-                                "127.0.0.1", exchange.fix_port)
-                await pool.start()
-                orders = core.state.orders
-                await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
-                await sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 2, 7500))
-                await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
-                assert pool.sent.count((lines[0].line, order_id)) == 1
-                book = exchange.gateway.exchange
-                assert [o.cl_ord_id for o in book.orders.values()].count(order_id) == 1
-                await pool.stop()
-            core.close()
+        core = Core(tmp_path / "core")
+        core.execute(_reference_data())
+        crash_after_mark_sent(core)
+        async with platform(tmp_path) as p:
+            order_id = placed[0]
+            orders = p.core.state.orders
+            await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
+            await p.sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 2, 7500))
+            await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
+            assert p.pool.sent.count(("T9A00A0", order_id)) == 1
+            cl_ord_ids = [o.cl_ord_id for o in p.exchange.gateway.exchange.orders.values()]
+            assert cl_ord_ids.count(order_id) == 1
 
     asyncio.run(scenario())
 
@@ -137,42 +156,30 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
         tmp_path: Path):
     """Tiered approval end to end: nothing reaches the exchange until a named supervisor of the
     broker approves; then the order is sent once and trades."""
+    reference = _reference_data()
+    reference[1] = c.AddBroker(at=T0, broker="9A00", name="9A00", approval_bands=[(500_000, 1)])
+    reference.append(c.AddStaff(at=T0, broker="9A00", user="chen", role=c.Role.SUPERVISOR,
+                                level=1))
+
     async def scenario() -> None:
-        registry = demo_registry(BROKERS)
-        clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
-        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
-        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
-        async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
-            core = Core(tmp_path / "core")
-            reference = _reference_data()
-            reference[1] = c.AddBroker(at=T0, broker="9A00", name="9A00",
-                                       approval_bands=[(500_000, 1)])
-            supervisor = c.AddStaff(at=T0, broker="9A00", user="chen", role=c.Role.SUPERVISOR,
-                                    level=1)
-            core.execute([*reference, supervisor])
-            async with Sequencer(core) as sequencer:
-                pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
-                                "127.0.0.1", exchange.fix_port)
-                await pool.start()
-                placed = await sequencer.submit(
-                    _order("12345678", "9A00", "big", Side.BUY, 10, 7620, c.Credit.MARGIN))
-                order_id = placed[0].order_id
-                assert placed[0].state is OrderState.PENDING_APPROVAL
-                assert (placed[1].amount, placed[1].level) == (763_085, 1)
-                await asyncio.sleep(0.2)
-                assert pool.sent == [] and not exchange.gateway.exchange.orders
-                await sequencer.submit(c.Approve(at=T0 + 4_000_000, broker="9A00", user="chen",
-                                                 order_id=order_id))
-                orders = core.state.orders
-                await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
-                await sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 10, 7620))
-                await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
-                assert [what for _, _, what, _ in orders[order_id].audit][:3] == [
-                    "needs_approval", "approved", "sent"]
-                assert orders[order_id].audit[1][3] == "chen"
-                assert len(pool.sent) == 2
-                await pool.stop()
-            core.close()
+        async with platform(tmp_path, reference) as p:
+            placed = await p.sequencer.submit(
+                _order("12345678", "9A00", "big", Side.BUY, 10, 7620, c.Credit.MARGIN))
+            order_id = placed[0].order_id
+            assert placed[0].state is OrderState.PENDING_APPROVAL
+            assert (placed[1].amount, placed[1].level) == (763_085, 1)
+            await asyncio.sleep(0.2)
+            assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
+            await p.sequencer.submit(c.Approve(at=T0 + 4_000_000, broker="9A00", user="chen",
+                                               order_id=order_id))
+            orders = p.core.state.orders
+            await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
+            await p.sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 10, 7620))
+            await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
+            assert [what for _, _, what, _ in orders[order_id].audit][:3] == [
+                "needs_approval", "approved", "sent"]
+            assert orders[order_id].audit[1][3] == "chen"
+            assert len(p.pool.sent) == 2
 
     asyncio.run(scenario())
 
@@ -182,32 +189,21 @@ def test_line_when_dropped_by_the_exchange_then_logged_on_again_and_orders_flow(
     """A line's connection drops mid-day: the pool logs it on again with its sequence numbers
     resumed, and orders keep flowing (on the other line meanwhile)."""
     async def scenario() -> None:
-        registry = demo_registry(BROKERS)
-        clock = SimulatedClock(datetime.date(2026, 11, 25), at(9, 0, 1), 1)
-        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"))
-        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
-        async with running_exchange(config, registry, [(TSMC, 7470)], clock) as exchange:
-            core = Core(tmp_path / "core")
-            core.execute(_reference_data())
-            async with Sequencer(core) as sequencer:
-                pool = LinePool(sequencer, lines, open_database(tmp_path / "lines.db"),
-                                "127.0.0.1", exchange.fix_port)
-                await pool.start()
-                first = pool.sessions[lines[0].line]
-                assert first.store is not None
-                sent_before = first.store.next_sender_seq
-                exchange.gateway.sessions[lines[0].line].disconnect()
-                await _wait_for(lambda: pool.sessions[lines[0].line] is not first
-                                and pool.sessions[lines[0].line].state.value == "active")
-                again = pool.sessions[lines[0].line].store
-                assert again is not None and again.next_sender_seq > sent_before  # not reset
-                placed = [await sequencer.submit(_order("12345678", "9A00", f"b{i}", Side.BUY,
-                                                        1, 7500)) for i in range(4)]
-                await sequencer.submit(_order("99990001", "9B00", "s", Side.SELL, 4, 7500))
-                orders = core.state.orders
-                ids = [events[0].order_id for events in placed]
-                await _wait_for(lambda: all(orders[i].state is OrderState.FILLED for i in ids))
-                await pool.stop()
-            core.close()
+        async with platform(tmp_path) as p:
+            line = p.lines[0].line
+            first = p.pool.sessions[line]
+            assert first.store is not None
+            sent_before = first.store.next_sender_seq
+            p.exchange.gateway.sessions[line].disconnect()
+            await _wait_for(lambda: p.pool.sessions[line] is not first
+                            and p.pool.sessions[line].state.value == "active")
+            again = p.pool.sessions[line].store
+            assert again is not None and again.next_sender_seq > sent_before  # not reset
+            placed = [await p.sequencer.submit(_order("12345678", "9A00", f"b{i}", Side.BUY,
+                                                      1, 7500)) for i in range(4)]
+            await p.sequencer.submit(_order("99990001", "9B00", "s", Side.SELL, 4, 7500))
+            orders = p.core.state.orders
+            ids = [events[0].order_id for events in placed]
+            await _wait_for(lambda: all(orders[i].state is OrderState.FILLED for i in ids))
 
     asyncio.run(scenario())

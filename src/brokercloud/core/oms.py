@@ -62,7 +62,7 @@ AT_EXCHANGE = frozenset(_LIVE_AT_EXCHANGE)
 
 
 class InvalidTransitionError(Exception):
-    pass
+    """A transition the table does not allow: a bug in the caller, never a user error."""
 
 
 def next_state(state: OrderState, trigger: Trigger) -> OrderState:

@@ -56,7 +56,7 @@ class FeedTrade(msgspec.Struct, tag="trade"):
 
 
 class FeedSnapshot(FeedQuote, tag="snapshot"):
-    pass
+    """The current quote with the symbol's current ``seq``: continue from ``seq + 1``."""
 
 
 class FeedError(msgspec.Struct, tag="error"):
