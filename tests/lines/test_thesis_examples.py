@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
+from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core.oms import OrderState
 from brokercloud.core.sequencer import Core, Sequencer
@@ -17,7 +20,7 @@ from brokercloud.exchange.registry import demo_registry
 from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
 from brokercloud.fix.store import open_database
 from brokercloud.lines.pool import LineConfig, LinePool
-from brokercloud.market.instruments import Instrument
+from brokercloud.market.instruments import Disposition, Instrument
 from brokercloud.market.orders import Side
 from brokercloud.market.sessions import at
 
@@ -205,5 +208,46 @@ def test_line_when_dropped_by_the_exchange_then_logged_on_again_and_orders_flow(
             orders = p.core.state.orders
             ids = [events[0].order_id for events in placed]
             await _wait_for(lambda: all(orders[i].state is OrderState.FILLED for i in ids))
+
+    asyncio.run(scenario())
+
+
+def _margin_buy() -> c.PlaceOrder:
+    return _order("12345678", "9A00", "thesis-1", Side.BUY, 10, 7620, c.Credit.MARGIN)
+
+
+def _cash_sell(lots: int = 5) -> c.PlaceOrder:
+    return _order("12345678", "9A00", "thesis-2", Side.SELL, lots, 7730)
+
+
+_NOT_MARGIN_ELIGIBLE = Instrument(symbol="2330", name="TSMC", short_eligible=True)
+_IN_DISPOSITION = Instrument(symbol="2330", name="TSMC", margin_eligible=True,
+                             disposition=Disposition.REPEAT)
+
+
+@pytest.mark.parametrize(("change", "order", "code"), [
+    (c.SetAccountStatus(at=T0, account="12345678", status=c.AccountStatus.DEFAULTED),
+     _margin_buy(), Code.ACCOUNT_DEFAULTED),
+    (c.ListInstrument(at=T0, instrument=_NOT_MARGIN_ELIGIBLE, reference=7470),
+     _margin_buy(), Code.NOT_MARGIN_ELIGIBLE),
+    (c.SetAccountLimits(at=T0, account="12345678", trading_limit=300_000,
+                        credit_limit=1_000_000), _margin_buy(), Code.TRADING_LIMIT_EXCEEDED),
+    (c.SetAccountLimits(at=T0, account="12345678", trading_limit=1_000_000,
+                        credit_limit=400_000), _margin_buy(), Code.CREDIT_LIMIT_EXCEEDED),
+    (c.ListInstrument(at=T0, instrument=_IN_DISPOSITION, reference=7470), _margin_buy(),
+     Code.DISPOSITION_PREPAYMENT_REQUIRED),
+    (c.SetHolding(at=T0, account="12345678", symbol="2330", shares=4_000), _cash_sell(),
+     Code.INSUFFICIENT_INVENTORY),
+])
+def test_thesis_variant_when_a_check_fails_then_its_code_and_nothing_reaches_the_exchange(
+        tmp_path: Path, change: c.Cmd, order: c.PlaceOrder, code: Code):
+    """Each check of the thesis's Tables 4-1 and 4-2, failed by one change to the worked
+    example's reference data, refuses the order with its own code before any line sees it."""
+    async def scenario() -> None:
+        async with platform(tmp_path, [*_reference_data(), change]) as p:
+            events = await p.sequencer.submit(order)
+            assert [(type(x).__name__, x.code) for x in events] == [("OrderRejected", code)]
+            await asyncio.sleep(0.1)
+            assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
 
     asyncio.run(scenario())
