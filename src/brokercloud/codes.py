@@ -62,6 +62,23 @@ class Code(enum.IntEnum):
     SUPERVISOR_LEVEL_TOO_LOW = 2503
     APPROVAL_DENIED = 2504
     APPROVAL_EXPIRED = 2505
+    # 40xx: identities and sessions
+    INVALID_CREDENTIALS = 4001
+    USER_LOCKED = 4002
+    SESSION_INVALID = 4003
+    NOT_AUTHENTICATED = 4004
+    # 41xx: authorization
+    FORBIDDEN = 4101
+    # 42xx: certificates and signed orders
+    SIGNATURE_MISSING = 4201
+    SIGNATURE_INVALID = 4202
+    CERTIFICATE_UNTRUSTED = 4203
+    CERTIFICATE_EXPIRED = 4204
+    CERTIFICATE_REVOKED = 4205
+    CERTIFICATE_NOT_FOR_ACCOUNT = 4206
+    SIGNATURE_STALE = 4207
+    NONCE_REPLAYED = 4208
+    CSR_INVALID = 4209
     # 3xxx: exchange order handling
     DUPLICATE_CLIENT_ORDER_ID = 3001
     UNKNOWN_ORDER = 3002
@@ -165,6 +182,32 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.APPROVAL_DENIED: ("A supervisor denied the order.", "主管不核准該委託。"),
     Code.APPROVAL_EXPIRED: (
         "Nobody approved the order in time.", "委託核准逾時。"),
+    Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
+    Code.USER_LOCKED: (
+        "Too many failed logins: the user is locked for a while.",
+        "登入失敗次數過多，暫時鎖定。"),
+    Code.SESSION_INVALID: (
+        "The session has expired or was logged out; log in again.",
+        "連線逾時或已登出，請重新登入。"),
+    Code.NOT_AUTHENTICATED: ("Log in first.", "請先登入。"),
+    Code.FORBIDDEN: ("Your role may not do this here.", "您的權限不足。"),
+    Code.SIGNATURE_MISSING: ("Investor orders must be signed.", "投資人委託須經數位簽章。"),
+    Code.SIGNATURE_INVALID: (
+        "The signature does not match the order.", "簽章與委託內容不符。"),
+    Code.CERTIFICATE_UNTRUSTED: (
+        "The certificate was not issued by the platform's authority.", "憑證非本平台所發。"),
+    Code.CERTIFICATE_EXPIRED: (
+        "The certificate is not valid at this time.", "憑證不在有效期間。"),
+    Code.CERTIFICATE_REVOKED: ("The certificate has been revoked.", "憑證已廢止。"),
+    Code.CERTIFICATE_NOT_FOR_ACCOUNT: (
+        "The certificate does not belong to this account.", "憑證與帳號不符。"),
+    Code.SIGNATURE_STALE: (
+        "The signed order is too old or from the future; sign it again.", "簽章時間逾時。"),
+    Code.NONCE_REPLAYED: (
+        "This signed order was already received (replayed nonce).", "重複的簽章委託。"),
+    Code.CSR_INVALID: (
+        "The certificate request is malformed or its key is too weak.",
+        "憑證申請格式錯誤或金鑰強度不足。"),
     Code.DUPLICATE_CLIENT_ORDER_ID: (
         "This broker already used this client order ID today.", "委託書編號當日重複。"),
     Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),
