@@ -1,0 +1,96 @@
+"""The AP server's HTTP surface (FastAPI) under /api/v1: the application, its error format and
+its guards. Routes live in ``routes``; bodies in ``schemas``.
+
+Errors are JSON ``{"code", "message", "field"}`` with the platform's stable codes; bodies above
+64 KiB are refused before they are read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from brokercloud.codes import Code, describe
+from brokercloud.core.sequencer import Sequencer
+from brokercloud.gateway.authz import ForbiddenError
+from brokercloud.gateway.schemas import ErrorBody
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: Code, field: str | None = None) -> None:
+        super().__init__(describe(code))
+        self.status, self.code, self.field = status, code, field
+
+
+class Identities(Protocol):
+    """What the API needs of the identity store (``gateway.identities``)."""
+
+    async def login(self, user_id: str, password: str, now_ms: int) -> Any: ...
+
+    def authenticate(self, token: str, now_ms: int) -> Any: ...
+
+    def logout(self, token: str) -> None: ...
+
+
+class GatewayContext:
+    """What the routes work with, kept on ``app.state.gateway``."""
+
+    def __init__(self, sequencer: Sequencer, identities: Identities,
+                 now_ms: Callable[[], int]) -> None:
+        self.sequencer = sequencer
+        self.state = sequencer.core.state
+        self.identities = identities
+        self.now_ms = now_ms
+
+
+def _error(status: int, code: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status,
+                        content=ErrorBody(code=code, message=message, field=field).model_dump())
+
+
+async def _api_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return _error(error.status, int(error.code), describe(error.code), error.field)
+
+
+async def _forbidden(_: Request, error: Exception) -> Response:
+    return _error(403, int(Code.FORBIDDEN), str(error))
+
+
+async def _invalid(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0] if error.errors() else {}
+    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+    return _error(422, 422, str(first.get("msg", "invalid request")), field)
+
+
+async def _limit_body(request: Request,
+                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return _error(413, 413, f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+    return await call_next(request)
+
+
+def create_app(sequencer: Sequencer, identities: Identities,
+               now_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> FastAPI:
+    """The AP server's HTTP surface over one core."""
+    from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
+
+    app = FastAPI(title="brokercloud AP server", version="1",
+                  responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+                             422: {"model": ErrorBody}})
+    app.state.gateway = GatewayContext(sequencer, identities, now_ms)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ForbiddenError, _forbidden)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.middleware("http")(_limit_body)
+    app.include_router(router)
+    return app

@@ -1,0 +1,165 @@
+"""The API's routes. Each authenticates the caller, names its action and the broker and account
+it touches, and asks ``authz.authorize`` before doing anything; the core decides everything
+else through its sequencer, so an answer is given only once the command is durable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from brokercloud.codes import Code
+from brokercloud.core import commands as c
+from brokercloud.core import events as e
+from brokercloud.core.model import Order
+from brokercloud.core.oms import OrderState
+from brokercloud.core.queries import fills_of, orders_of
+from brokercloud.gateway.app import ApiError, GatewayContext
+from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
+from brokercloud.gateway.schemas import (
+    Decision,
+    FillView,
+    LoginRequest,
+    LoginResponse,
+    OrderRequest,
+    OrderView,
+)
+
+router = APIRouter()
+
+
+def gateway(request: Request) -> GatewayContext:
+    return request.app.state.gateway
+
+
+def _view(order: Order) -> OrderView:
+    return OrderView(order_id=order.order_id, client_ref=order.client_ref, account=order.account,
+                     symbol=order.symbol, side=order.side, qty=order.qty, price=order.price,
+                     state=str(order.state), cum_qty=order.cum_qty, leaves=order.leaves,
+                     exchange_order_id=order.exchange_order_id)
+
+
+def _caller(user: Any) -> Caller:
+    return Caller(user.user_id, user.broker, c.Role(user.role), frozenset(user.accounts),
+                  getattr(user, "branch", ""), getattr(user, "level", 0))
+
+
+GatewayDep = Annotated[GatewayContext, Depends(gateway)]
+
+
+def authenticated(g: GatewayDep,
+                  authorization: Annotated[str | None, Header()] = None) -> Caller:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, Code.NOT_AUTHENTICATED)
+    try:
+        user = g.identities.authenticate(authorization[7:], g.now_ms())
+    except Exception as error:
+        raise ApiError(401, getattr(error, "code", Code.SESSION_INVALID)) from error
+    return _caller(user)
+
+
+CallerDep = Annotated[Caller, Depends(authenticated)]
+
+
+@router.post("/api/v1/sessions", response_model=LoginResponse, status_code=201)
+async def login(g: GatewayDep, body: LoginRequest) -> LoginResponse:
+    try:
+        session = await g.identities.login(body.user_id, body.password, g.now_ms())
+    except Exception as error:
+        raise ApiError(401, getattr(error, "code", Code.INVALID_CREDENTIALS)) from error
+    user = session.user
+    return LoginResponse(token=session.token, user_id=user.user_id, broker=user.broker,
+                         role=str(user.role), expires_at=session.expires_at)
+
+
+@router.delete("/api/v1/sessions", status_code=204)
+async def logout(g: GatewayDep, caller: CallerDep,
+                 authorization: Annotated[str | None, Header()] = None) -> None:
+    g.identities.logout((authorization or "")[7:])
+
+
+@router.post("/api/v1/orders", response_model=OrderView, status_code=201)
+async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
+    authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
+    broker = g.state.brokers.get(caller.broker)
+    known = broker.client_refs.get(body.client_ref) if broker else None
+    if known is not None:  # idempotent: the same client reference is the same order
+        return _view(g.state.orders[known])
+    events = await g.sequencer.submit(c.PlaceOrder(
+        at=g.now_ms(), broker=caller.broker, account=body.account, user=caller.user_id,
+        client_ref=body.client_ref, symbol=body.symbol, side=body.side, qty=body.qty,
+        price=body.price, order_type=body.order_type, tif=body.tif, session=body.session,
+        credit=body.credit, prepaid=body.prepaid))
+    for event in events:
+        if isinstance(event, e.OrderRejected):
+            raise ApiError(422, event.code)
+        if isinstance(event, e.OrderUpdated):
+            return _view(g.state.orders[event.order_id])
+    raise ApiError(422, Code.INVALID_REFERENCE_DATA)
+
+
+def _visible(g: GatewayContext, caller: Caller, order_id: str, action: Action) -> Order:
+    """Another broker's order and no order at all look the same: forbidden."""
+    order = g.state.orders.get(order_id)
+    if order is None:
+        raise ForbiddenError
+    authorize(caller, action, broker=order.broker, account=order.account)
+    return order
+
+
+@router.delete("/api/v1/orders/{order_id}", response_model=OrderView)
+async def cancel(g: GatewayDep, order_id: str, caller: CallerDep) -> OrderView:
+    order = _visible(g, caller, order_id, Action.CANCEL_ORDER)
+    events = await g.sequencer.submit(c.CancelOrder(at=g.now_ms(), broker=order.broker,
+                                                  user=caller.user_id, order_id=order_id))
+    for event in events:
+        if isinstance(event, e.CommandRejected):
+            raise ApiError(422, event.code)
+    return _view(g.state.orders[order_id])
+
+
+@router.get("/api/v1/orders", response_model=list[OrderView])
+async def list_orders(g: GatewayDep, caller: CallerDep,
+                      account: str | None = None) -> list[OrderView]:
+    authorize(caller, Action.VIEW_ORDERS, broker=caller.broker, account=account)
+    scope = account_scope(caller)
+    return [_view(order) for order in orders_of(g.state, caller.broker, account)
+            if scope is None or order.account in scope]
+
+
+@router.get("/api/v1/orders/{order_id}", response_model=OrderView)
+async def get_order(g: GatewayDep, order_id: str, caller: CallerDep) -> OrderView:
+    return _view(_visible(g, caller, order_id, Action.VIEW_ORDERS))
+
+
+@router.get("/api/v1/fills", response_model=list[FillView])
+async def list_fills(g: GatewayDep, caller: CallerDep,
+                     account: str | None = None) -> list[FillView]:
+    authorize(caller, Action.VIEW_FILLS, broker=caller.broker, account=account)
+    scope = account_scope(caller)
+    return [FillView(order_id=f.order_id, account=f.account, exec_id=f.exec_id, at=f.at,
+                     price=f.price, qty=f.qty)
+            for f in fills_of(g.state, caller.broker, account)
+            if scope is None or f.account in scope]
+
+
+@router.get("/api/v1/approvals", response_model=list[OrderView])
+async def approvals(g: GatewayDep, caller: CallerDep) -> list[OrderView]:
+    authorize(caller, Action.VIEW_APPROVALS, broker=caller.broker)
+    return [_view(order) for order in orders_of(g.state, caller.broker)
+            if order.state is OrderState.PENDING_APPROVAL]
+
+
+@router.post("/api/v1/approvals/{order_id}", response_model=OrderView)
+async def decide(g: GatewayDep, order_id: str, body: Decision, caller: CallerDep) -> OrderView:
+    order = _visible(g, caller, order_id, Action.DECIDE_APPROVAL)
+    command: c.Cmd = (c.Approve(at=g.now_ms(), broker=order.broker, user=caller.user_id,
+                                order_id=order_id) if body.approve
+                      else c.Deny(at=g.now_ms(), broker=order.broker, user=caller.user_id,
+                                  order_id=order_id, reason=body.reason))
+    events = await g.sequencer.submit(command)
+    for event in events:
+        if isinstance(event, e.CommandRejected):
+            raise ApiError(422, event.code)
+    return _view(g.state.orders[order_id])
+

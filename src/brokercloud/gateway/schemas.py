@@ -1,0 +1,71 @@
+"""Request and response bodies of the HTTP API: they are its OpenAPI schema, so every field
+says its unit and limits."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from brokercloud.core import commands as c
+from brokercloud.market.orders import OrderType, Side, TimeInForce
+from brokercloud.market.sessions import Session
+
+
+class LoginRequest(BaseModel):
+    user_id: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    user_id: str
+    broker: str
+    role: str
+    expires_at: int
+
+
+class OrderRequest(BaseModel):
+    account: str = Field(min_length=1, max_length=20)
+    client_ref: str = Field(min_length=1, max_length=40)
+    symbol: str = Field(min_length=1, max_length=12)
+    side: Side
+    qty: int = Field(gt=0, description="shares (one board lot is 1,000)")
+    price: int = Field(default=0, ge=0, description="NT$0.01 units; 0 for market orders")
+    order_type: OrderType = OrderType.LIMIT
+    tif: TimeInForce = TimeInForce.ROD
+    session: Session = Session.REGULAR
+    credit: c.Credit = c.Credit.CASH
+    prepaid: bool = False
+
+
+class OrderView(BaseModel):
+    order_id: str
+    client_ref: str
+    account: str
+    symbol: str
+    side: Side
+    qty: int
+    price: int
+    state: str
+    cum_qty: int
+    leaves: int
+    exchange_order_id: int
+
+
+class FillView(BaseModel):
+    order_id: str
+    account: str
+    exec_id: str
+    at: int
+    price: int
+    qty: int
+
+
+class Decision(BaseModel):
+    approve: bool
+    reason: str = Field(default="", max_length=200)
+
+
+class ErrorBody(BaseModel):
+    code: int
+    message: str
+    field: str | None = None
