@@ -19,6 +19,7 @@ from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Sequencer
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.schemas import ErrorBody
+from brokercloud.gateway.stream import EventHub
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -48,6 +49,8 @@ class GatewayContext:
         self.state = sequencer.core.state
         self.identities = identities
         self.now_ms = now_ms
+        self.hub = EventHub()
+        sequencer.listeners.append(self.hub.publish)
 
 
 def _error(status: int, code: int, message: str, field: str | None = None) -> JSONResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, WebSocket, WebSocketDisconnect
 
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
@@ -26,6 +26,8 @@ from brokercloud.gateway.schemas import (
 )
 
 router = APIRouter()
+WS_POLICY_VIOLATION = 1008
+WS_TRY_AGAIN = 1013
 
 
 def gateway(request: Request) -> GatewayContext:
@@ -163,3 +165,30 @@ async def decide(g: GatewayDep, order_id: str, body: Decision, caller: CallerDep
             raise ApiError(422, event.code)
     return _view(g.state.orders[order_id])
 
+
+@router.websocket("/api/v1/stream")
+async def stream(websocket: WebSocket, token: str, resume_after: int | None = None) -> None:
+    """Order, fill, reject and approval events of the caller's broker (and accounts), live;
+    ``resume_after`` replays what came after the last sequence number a client saw."""
+    g: GatewayContext = websocket.app.state.gateway
+    try:
+        caller = _caller(g.identities.authenticate(token, g.now_ms()))
+    except Exception:
+        await websocket.close(code=WS_POLICY_VIOLATION, reason="log in first")
+        return
+    await websocket.accept()
+    if resume_after is not None and resume_after < g.hub.oldest():
+        await websocket.close(code=WS_TRY_AGAIN, reason="too far behind to resume; reload")
+        return
+    subscription = g.hub.subscribe(caller, resume_after)
+    try:
+        while True:
+            payload = await subscription.queue.get()
+            if payload is None:  # fell behind: close so the client resumes from its last seq
+                await websocket.close(code=WS_TRY_AGAIN, reason="too slow; resume")
+                return
+            await websocket.send_text(payload.decode())
+    except WebSocketDisconnect:
+        return
+    finally:
+        g.hub.unsubscribe(subscription)

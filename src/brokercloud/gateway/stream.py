@@ -1,0 +1,89 @@
+"""The real-time stream: every session gets the core's events it may see, the moment they are
+decided, and can resume after a reconnect without missing one.
+
+The hub listens to the sequencer, keeps the last events in a bounded log (each carries the
+journal sequence number of the command that produced it, so the log is in order), and hands
+each subscriber the events of its broker and, for account-bound roles, of its accounts. A
+client that reconnects passes the last sequence number it saw and is first replayed what came
+after it. A subscriber that falls too far behind is dropped (it reconnects and resumes) rather
+than slowing the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+
+import msgspec
+
+from brokercloud.core import events as e
+from brokercloud.gateway.authz import Caller, account_scope
+
+LOG_CAPACITY = 200_000
+QUEUE_LIMIT = 10_000
+
+#: Events a front end is told about (the outbox events are for the lines, not people).
+STREAMED = (e.OrderUpdated, e.OrderRejected, e.Fill, e.ApprovalRequested, e.ApprovalDecided)
+_encoder = msgspec.json.Encoder()
+
+
+def visible(caller: Caller, event: e.Event) -> bool:
+    """Tenancy for the stream: the caller's broker, and its accounts where it is bound."""
+    if event.broker != caller.broker:
+        return False
+    scope = account_scope(caller)
+    account = getattr(event, "account", None)
+    return scope is None or account is None or account in scope
+
+
+class Subscription:
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = False
+
+
+class EventHub:
+    """Fans the core's events out to subscribed sessions."""
+
+    def __init__(self, capacity: int = LOG_CAPACITY) -> None:
+        self._log: deque[tuple[int, e.Event]] = deque(maxlen=capacity)
+        self._subscribers: set[Subscription] = set()
+
+    def publish(self, events: Iterable[e.Event]) -> None:
+        """A sequencer listener: called with each command's events, in journal order."""
+        for event in events:
+            if not isinstance(event, STREAMED):
+                continue
+            self._log.append((event.seq, event))
+            payload = None
+            for subscription in list(self._subscribers):
+                if visible(subscription.caller, event):
+                    payload = payload or _encoder.encode(event)
+                    self._offer(subscription, payload)
+
+    def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
+        subscription = Subscription(caller)
+        if resume_after is not None:
+            for seq, event in self._log:
+                if seq > resume_after and visible(caller, event):
+                    self._offer(subscription, _encoder.encode(event))
+        self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    def oldest(self) -> int:
+        """The earliest sequence number a resume can still start after."""
+        return self._log[0][0] - 1 if self._log else 0
+
+    def _offer(self, subscription: Subscription, payload: bytes) -> None:
+        try:
+            subscription.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            subscription.dropped = True
+            self._subscribers.discard(subscription)
+            subscription.queue.get_nowait()
+            subscription.queue.put_nowait(None)  # tells the socket to close; the client resumes
