@@ -7,8 +7,9 @@ Errors are JSON ``{"code", "message", "field"}`` with the platform's stable code
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request, Response
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from brokercloud.codes import Code, describe
-from brokercloud.core.sequencer import Sequencer
+from brokercloud.core.sequencer import Core, Listener, Sequencer
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
@@ -82,15 +83,22 @@ async def _limit_body(request: Request,
     return await call_next(request)
 
 
-def create_app(sequencer: Sequencer, identities: Identities,
-               now_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> FastAPI:
-    """The AP server's HTTP surface over one core."""
+def create_app(core: Core, identities: Identities,
+               now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+               listeners: Sequence[Listener] = ()) -> FastAPI:
+    """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
+    the application does (its lifespan), on the application's event loop."""
     from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
 
-    app = FastAPI(title="brokercloud AP server", version="1",
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Sequencer(core, listeners) as sequencer:
+            app.state.gateway = GatewayContext(sequencer, identities, now_ms)
+            yield
+
+    app = FastAPI(title="brokercloud AP server", version="1", lifespan=lifespan,
                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                              422: {"model": ErrorBody}})
-    app.state.gateway = GatewayContext(sequencer, identities, now_ms)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -71,7 +71,7 @@ async def login(g: GatewayDep, body: LoginRequest) -> LoginResponse:
         raise ApiError(401, getattr(error, "code", Code.INVALID_CREDENTIALS)) from error
     user = session.user
     return LoginResponse(token=session.token, user_id=user.user_id, broker=user.broker,
-                         role=str(user.role), expires_at=session.expires_at)
+                         role=str(user.role), expires_at=session.expires_ms)
 
 
 @router.delete("/api/v1/sessions", status_code=204)
