@@ -21,11 +21,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brokercloud", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
-        "serve", help="start the platform (for now: the exchange simulator running a demo day)")
-    serve.add_argument("--seed", type=int, default=1, help="the day's random seed")
-    serve.add_argument("--rate", type=int, default=20,
-                       help="simulated orders per second across all symbols")
-    serve.add_argument("--days", type=int, default=1, help="simulated days to run, 0 = forever")
+        "serve", help="start the platform on loopback: exchange simulator, middle office, "
+                      "shared lines and the AP server, with demo data")
+    serve.add_argument("--data-dir", default="brokercloud-data")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port of the AP server")
+    serve.add_argument("--seed", type=int, default=1, help="the simulated market's seed")
+    simulate = commands.add_parser(
+        "simulate", help="run whole trading days of the exchange simulator on its simulated "
+                         "clock and print the closing board")
+    simulate.add_argument("--seed", type=int, default=1, help="the day's random seed")
+    simulate.add_argument("--rate", type=int, default=20,
+                          help="simulated orders per second across all symbols")
+    simulate.add_argument("--days", type=int, default=1,
+                          help="simulated days to run, 0 = forever")
     exchange = commands.add_parser(
         "exchange", help="run the exchange simulator alone: FIX acceptor and market data feed")
     exchange.add_argument("--data-dir", default="brokercloud-data/exchange")
@@ -79,9 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         options = {k: v for k, v in vars(args).items() if k != "command"}
         return run(StandaloneOptions(**options))
-    from brokercloud.demo import serve  # noqa: PLC0415 (keeps `bench` start-up lean)
+    if args.command == "simulate":
+        from brokercloud.demo import serve as simulate  # noqa: PLC0415
 
-    return serve(seed=args.seed, rate=args.rate, days=args.days)
+        return simulate(seed=args.seed, rate=args.rate, days=args.days)
+    from brokercloud.platform import ServeOptions, serve  # noqa: PLC0415 (lean start-up)
+
+    return serve(ServeOptions(data_dir=args.data_dir, http_port=args.port, seed=args.seed))
 
 
 if __name__ == "__main__":

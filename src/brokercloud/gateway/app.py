@@ -83,9 +83,13 @@ async def _limit_body(request: Request,
     return await call_next(request)
 
 
+#: Started with the sequencer (the line pool, in ``serve``); returns how to stop it.
+OnStart = Callable[[Sequencer], Awaitable[Callable[[], Awaitable[None]] | None]]
+
+
 def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-               listeners: Sequence[Listener] = ()) -> FastAPI:
+               listeners: Sequence[Listener] = (), on_start: OnStart | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop."""
     from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
@@ -94,7 +98,12 @@ def create_app(core: Core, identities: Identities,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
             app.state.gateway = GatewayContext(sequencer, identities, now_ms)
-            yield
+            stop = await on_start(sequencer) if on_start is not None else None
+            try:
+                yield
+            finally:
+                if stop is not None:
+                    await stop()
 
     app = FastAPI(title="brokercloud AP server", version="1", lifespan=lifespan,
                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},

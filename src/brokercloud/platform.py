@@ -1,0 +1,193 @@
+"""``brokercloud serve``: the whole platform in one process on loopback.
+
+Wired in the order data flows:
+1. the exchange simulator (its FIX acceptor and market-data feed), with a simulated market of
+   other members trading so the demo is lively;
+2. the middle office's core (journal, sequencer) with the demo's brokers, accounts, holdings
+   and instruments;
+3. the shared line pool, logged on to the exchange over FIX;
+4. the AP server (HTTP and WebSocket) for every role, with the demo's users.
+
+Everything lives under ``./brokercloud-data``: stopping and starting again keeps every order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import argon2
+import msgspec
+import uvicorn
+from rich.console import Console
+
+from brokercloud.core import commands as c
+from brokercloud.core.sequencer import Core, Sequencer
+from brokercloud.exchange.clock import SimulatedClock
+from brokercloud.exchange.flow import FlowConfig, OrderFlow
+from brokercloud.exchange.registry import LineRegistry, demo_registry
+from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
+from brokercloud.fix.store import open_database
+from brokercloud.gateway.app import create_app
+from brokercloud.gateway.identities import IdentityStore, User
+from brokercloud.lines.pool import LineConfig, LinePool
+from brokercloud.market.securities import demo_instruments
+from brokercloud.market.sessions import at
+
+log = logging.getLogger("brokercloud.platform")
+
+DEMO_PASSWORD = "demo-password"
+DEMO_BROKERS = (("9A00", "Alpha Securities"), ("9B00", "Beta Securities"),
+                ("9C00", "Gamma Securities"))
+MARKET_ORDERS_PER_S = 20  # the simulated other members' flow into the exchange
+
+
+class ServeOptions(msgspec.Struct, frozen=True):
+    data_dir: str = "brokercloud-data"
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    seed: int = 1
+
+
+def demo_reference(now_ms: int) -> list[c.Cmd]:
+    """Three brokers with two branches each, investors with holdings, and the instruments."""
+    commands: list[c.Cmd] = [
+        c.ListInstrument(at=now_ms, instrument=item.instrument, reference=item.reference,
+                         previous_close=item.reference) for item in demo_instruments()]
+    for n, (broker, name) in enumerate(DEMO_BROKERS):
+        commands += [c.AddBroker(at=now_ms, broker=broker, name=name,
+                                 approval_bands=[(5_000_000, 1), (20_000_000, 2)]),
+                     c.AddBranch(at=now_ms, broker=broker, branch="001", name="Head office"),
+                     c.AddBranch(at=now_ms, broker=broker, branch="002", name="Taichung")]
+        for i in range(1, 4):
+            account = f"{n + 1}{i:07d}"
+            commands += [c.OpenAccount(at=now_ms, account=account, broker=broker,
+                                       branch="001", name=f"Investor {account}",
+                                       margin=i == 1, trading_limit=10_000_000,
+                                       credit_limit=5_000_000 if i == 1 else 0),
+                         c.SetHolding(at=now_ms, account=account, symbol="2330", shares=5_000),
+                         c.SetHolding(at=now_ms, account=account, symbol="0050", shares=10_000)]
+    return commands
+
+
+def demo_users() -> list[User]:
+    users = [User(user_id="operator", broker="", role=c.Role.OPERATOR)]
+    for n, (broker, _) in enumerate(DEMO_BROKERS):
+        accounts = tuple(f"{n + 1}{i:07d}" for i in range(1, 4))
+        key = broker.lower()
+        users += [
+            User(user_id=f"{key}-investor", broker=broker, role=c.Role.INVESTOR,
+                 accounts=accounts[:1]),
+            User(user_id=f"{key}-sales", broker=broker, role=c.Role.SALESPERSON,
+                 branch="001", accounts=accounts),
+            User(user_id=f"{key}-clerk", broker=broker, role=c.Role.CLERK, branch="001"),
+            User(user_id=f"{key}-supervisor", broker=broker, role=c.Role.SUPERVISOR,
+                 branch="001", level=2),
+            User(user_id=f"{key}-admin", broker=broker, role=c.Role.BROKER_ADMIN),
+            User(user_id=f"{key}-dma", broker=broker, role=c.Role.DMA_CLIENT,
+                 accounts=accounts[1:]),
+        ]
+    return users
+
+
+def _staff_commands(now_ms: int) -> list[c.Cmd]:
+    return [c.AddStaff(at=now_ms, broker=user.broker, user=user.user_id, role=user.role,
+                       branch=user.branch, level=user.level)
+            for user in demo_users() if user.role is c.Role.SUPERVISOR]
+
+
+async def _simulated_market(exchange: RunningExchange, seed: int) -> None:
+    """Other members trading: keeps quotes moving and gives the demo's orders someone to
+    trade with (entered straight into the engine, journaled like any line's)."""
+    listings = [(item.instrument, item.reference) for item in demo_instruments()]
+    flow = OrderFlow(listings, FlowConfig(seed=seed, orders_per_second=MARKET_ORDERS_PER_S,
+                                          brokers=5))
+    gateway = exchange.gateway
+    while True:
+        await asyncio.sleep(1 / MARKET_ORDERS_PER_S)
+        flow.limit_rod_only = not gateway.exchange.listings["2330"].continuous
+        try:
+            gateway.apply("SIMULATED-MARKET", flow.next_command())
+        except Exception:  # a demo flow must never take the exchange down
+            log.exception("simulated market order failed")
+
+
+@contextlib.asynccontextmanager
+async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncIterator[
+        RunningExchange]:
+    today = datetime.date.today()
+    clock = SimulatedClock(today, at(9, 0), 1.0)  # always trading: the demo opens at 09:00
+    config = ExchangeConfig(data_dir=str(Path(options.data_dir) / "exchange"), host=options.host,
+                            seed=options.seed, price_stabilization=True)
+    listings = [(item.instrument, item.reference) for item in demo_instruments()]
+    async with running_exchange(config, registry, listings, clock) as exchange:
+        yield exchange
+
+
+async def serve_platform(options: ServeOptions, console: Console | None = None) -> None:
+    console = console or Console()
+    data = Path(options.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    registry = demo_registry([broker for broker, _ in DEMO_BROKERS])
+    now_ms = int(datetime.datetime.now().timestamp() * 1000)
+    core = Core(data / "core")
+    if not core.state.brokers:
+        core.execute(demo_reference(now_ms) + _staff_commands(now_ms))
+    identities = IdentityStore(data / "identities.db", hasher=argon2.PasswordHasher())
+    for user in demo_users():
+        if identities.get(user.user_id) is None:
+            await identities.add_user_async(user, DEMO_PASSWORD)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with _exchange(options, registry) as exchange:
+        market = asyncio.create_task(_simulated_market(exchange, options.seed))
+        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
+
+        async def start_lines(sequencer: Sequencer) -> Callable[[], Awaitable[None]]:
+            pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
+                            exchange.fix_port)
+            await pool.start()
+            return pool.stop
+
+        app = create_app(core, identities, on_start=start_lines)
+        server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
+                                               log_level="warning", lifespan="on"))
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
+        _announce(console, options, port, exchange)
+        print("READY", port, exchange.fix_port, exchange.md_port, flush=True)
+        await stop.wait()
+        server.should_exit = True
+        await serving
+        market.cancel()
+    identities.close()
+    core.close()
+
+
+def _announce(console: Console, options: ServeOptions, port: int,
+              exchange: RunningExchange) -> None:
+    console.print("[bold]brokercloud[/bold] is running (demo data; prices are illustrative)")
+    console.print(f"  API:          http://{options.host}:{port}/api/v1  "
+                  f"(docs: http://{options.host}:{port}/docs)")
+    console.print(f"  exchange:     FIX 4.4 on {options.host}:{exchange.fix_port}, "
+                  f"market data on {options.host}:{exchange.md_port}")
+    console.print(f"  data:         {Path(options.data_dir).resolve()}")
+    console.print(f"  demo logins (password '{DEMO_PASSWORD}'): operator, and for each of "
+                  "9a00 / 9b00 / 9c00: <broker>-investor, -sales, -clerk, -supervisor, "
+                  "-admin, -dma")
+
+
+def serve(options: ServeOptions) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve_platform(options))
+    return 0

@@ -1,0 +1,80 @@
+"""`brokercloud serve`: the whole platform in one process, started, used, stopped and started
+again with every order kept."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from brokercloud.platform import DEMO_PASSWORD
+
+
+def _start(data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "brokercloud.cli", "serve", "--data-dir", str(data_dir),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("READY"):
+            return process, int(line.split()[1])
+    raise AssertionError("serve did not start")
+
+
+def _call(port: int, method: str, path: str, body: dict | None = None,
+          token: str | None = None) -> dict | list:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json",
+                 **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _login(port: int, user: str) -> str:
+    answer = _call(port, "POST", "/api/v1/sessions", {"user_id": user, "password": DEMO_PASSWORD})
+    assert isinstance(answer, dict)
+    return answer["token"]
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def test_serve_when_restarted_then_orders_kept_and_the_order_reached_the_exchange(
+        tmp_path: Path):
+    process, port = _start(tmp_path)
+    try:
+        token = _login(port, "9a00-investor")
+        placed = _call(port, "POST", "/api/v1/orders",
+                       {"account": "10000001", "client_ref": "keep-me", "symbol": "2330",
+                        "side": 0, "qty": 1000, "price": 108500}, token)
+        assert isinstance(placed, dict) and placed["state"] == "pending_send"
+        deadline = time.monotonic() + 10
+        state = placed["state"]
+        while state in {"pending_send", "sent"}:
+            assert time.monotonic() < deadline, "the order never reached the exchange"
+            time.sleep(0.1)
+            state = _call(port, "GET", f"/api/v1/orders/{placed['order_id']}", None,
+                          token)["state"]  # type: ignore[index]
+        assert state in ("acknowledged", "partially_filled", "filled")
+    finally:
+        _stop(process)
+    process, port = _start(tmp_path)
+    try:
+        token = _login(port, "9a00-investor")
+        orders = _call(port, "GET", "/api/v1/orders", None, token)
+        assert [o["client_ref"] for o in orders] == ["keep-me"]  # type: ignore[index]
+        assert orders[0]["order_id"] == placed["order_id"]  # type: ignore[index]
+        other = _call(port, "GET", "/api/v1/orders", None, _login(port, "9b00-investor"))
+        assert other == []
+    finally:
+        _stop(process)
