@@ -220,4 +220,5 @@ def test_stream_when_order_placed_then_own_session_gets_it_and_other_broker_does
 def test_openapi_when_read_then_every_route_documented(api):
     paths = set(api.get("/openapi.json").json()["paths"])
     assert paths == {"/api/v1/sessions", "/api/v1/orders", "/api/v1/orders/{order_id}",
-                     "/api/v1/fills", "/api/v1/approvals", "/api/v1/approvals/{order_id}"}
+                     "/api/v1/fills", "/api/v1/approvals", "/api/v1/approvals/{order_id}",
+                     "/api/v1/certificates"}

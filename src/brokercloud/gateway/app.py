@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
 from brokercloud.gateway.authz import ForbiddenError
+from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
 
@@ -45,8 +46,10 @@ class GatewayContext:
     """What the routes work with, kept on ``app.state.gateway``."""
 
     def __init__(self, sequencer: Sequencer, identities: Identities,
-                 now_ms: Callable[[], int]) -> None:
+                 now_ms: Callable[[], int], ca: CertificateAuthority | None = None) -> None:
         self.sequencer = sequencer
+        self.ca = ca
+        self.verifier = SignatureVerifier(ca, clock=now_ms) if ca is not None else None
         self.state = sequencer.core.state
         self.identities = identities
         self.now_ms = now_ms
@@ -89,15 +92,17 @@ OnStart = Callable[[Sequencer], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-               listeners: Sequence[Listener] = (), on_start: OnStart | None = None) -> FastAPI:
+               listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
+               ca: CertificateAuthority | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
-    the application does (its lifespan), on the application's event loop."""
+    the application does (its lifespan), on the application's event loop. With a certificate
+    authority, investors' orders must be signed with a certificate it issued."""
     from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
-            app.state.gateway = GatewayContext(sequencer, identities, now_ms)
+            app.state.gateway = GatewayContext(sequencer, identities, now_ms, ca)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield

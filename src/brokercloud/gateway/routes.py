@@ -4,6 +4,7 @@ else through its sequencer, so an answer is given only once the command is durab
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, WebSocket, WebSocketDisconnect
@@ -17,6 +18,8 @@ from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
 from brokercloud.gateway.schemas import (
+    CertificateRequest,
+    CertificateResponse,
     Decision,
     FillView,
     LoginRequest,
@@ -24,6 +27,7 @@ from brokercloud.gateway.schemas import (
     OrderRequest,
     OrderView,
 )
+from brokercloud.gateway.signing import CertificateError
 
 router = APIRouter()
 WS_POLICY_VIOLATION = 1008
@@ -83,6 +87,12 @@ async def logout(g: GatewayDep, caller: CallerDep,
 @router.post("/api/v1/orders", response_model=OrderView, status_code=201)
 async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
     authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
+    if caller.role is c.Role.INVESTOR and g.verifier is not None:
+        try:
+            g.verifier.verify(body.certificate, body.signature, body.signed_fields(),
+                              broker=caller.broker, account=body.account, now_ms=g.now_ms())
+        except CertificateError as error:
+            raise ApiError(403, error.code) from error
     broker = g.state.brokers.get(caller.broker)
     known = broker.client_refs.get(body.client_ref) if broker else None
     if known is not None:  # idempotent: the same client reference is the same order
@@ -192,3 +202,19 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
         return
     finally:
         g.hub.unsubscribe(subscription)
+
+
+@router.post("/api/v1/certificates", response_model=CertificateResponse, status_code=201)
+async def issue_certificate(g: GatewayDep, caller: CallerDep,
+                            body: CertificateRequest) -> CertificateResponse:
+    """An investor's certificate for one of its accounts, from a request made with its own key
+    (the private key never leaves the client)."""
+    authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
+    if caller.role is not c.Role.INVESTOR or g.ca is None:
+        raise ForbiddenError
+    try:
+        pem = g.ca.issue(body.csr.encode(), broker=caller.broker, account=body.account,
+                         now=datetime.fromtimestamp(g.now_ms() / 1000, UTC))
+    except CertificateError as error:
+        raise ApiError(422, error.code, "csr") from error
+    return CertificateResponse(certificate=pem.decode())

@@ -35,6 +35,29 @@ class OrderRequest(BaseModel):
     session: Session = Session.REGULAR
     credit: c.Credit = c.Credit.CASH
     prepaid: bool = False
+    # investors sign every order with their certificate (see ``signed_fields``)
+    timestamp: int | None = Field(default=None, description="ms since the epoch, signed")
+    nonce: str | None = Field(default=None, max_length=64, description="unique per order")
+    signature: str | None = Field(default=None, max_length=2048, description="base64 RSA-PSS")
+    certificate: str | None = Field(default=None, max_length=8192, description="PEM")
+
+    def signed_fields(self) -> dict[str, str | int]:
+        """What an investor's signature covers (``gateway.signing.canonical`` of these)."""
+        return {"action": "new", "account": self.account, "client_ref": self.client_ref,
+                "symbol": self.symbol, "side": int(self.side), "qty": self.qty,
+                "price": self.price, "order_type": int(self.order_type),
+                "tif": int(self.tif), "session": str(self.session),
+                "credit": str(self.credit), "timestamp": self.timestamp or 0,
+                "nonce": self.nonce or ""}
+
+
+class CertificateRequest(BaseModel):
+    account: str = Field(min_length=1, max_length=20)
+    csr: str = Field(min_length=1, max_length=8192, description="PEM certificate request")
+
+
+class CertificateResponse(BaseModel):
+    certificate: str = Field(description="PEM, bound to the broker and account")
 
 
 class OrderView(BaseModel):
