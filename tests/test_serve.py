@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from brokercloud.gateway.signing import load_key, new_nonce, sign
 from brokercloud.platform import DEMO_PASSWORD
 
 
@@ -42,6 +43,19 @@ def _login(port: int, user: str) -> str:
     return answer["token"]
 
 
+def _signed_order(data_dir: Path) -> dict:
+    """What an investor's software sends: the order signed with the key `serve` made for the
+    demo investor, with the certificate the platform issued for it."""
+    order = {"account": "10000001", "client_ref": "keep-me", "symbol": "2330", "side": 0,
+             "qty": 1000, "price": 108500, "timestamp": int(time.time() * 1000),
+             "nonce": new_nonce()}
+    fields = {"action": "new", **{k: v for k, v in order.items()}, "order_type": 0, "tif": 0,
+              "session": "regular", "credit": "cash"}
+    key = load_key(data_dir / "keys" / "9a00-investor.pem")
+    certificate = (data_dir / "keys" / "9a00-investor.crt").read_text()
+    return {**order, "signature": sign(key, fields), "certificate": certificate}
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
@@ -54,9 +68,7 @@ def test_serve_when_restarted_then_orders_kept_and_the_order_reached_the_exchang
     process, port = _start(tmp_path)
     try:
         token = _login(port, "9a00-investor")
-        placed = _call(port, "POST", "/api/v1/orders",
-                       {"account": "10000001", "client_ref": "keep-me", "symbol": "2330",
-                        "side": 0, "qty": 1000, "price": 108500}, token)
+        placed = _call(port, "POST", "/api/v1/orders", _signed_order(tmp_path), token)
         assert isinstance(placed, dict) and placed["state"] == "pending_send"
         deadline = time.monotonic() + 10
         state = placed["state"]

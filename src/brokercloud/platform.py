@@ -34,7 +34,9 @@ from brokercloud.exchange.registry import LineRegistry, demo_registry
 from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
 from brokercloud.fix.store import open_database
 from brokercloud.gateway.app import create_app
+from brokercloud.gateway.certificates import CertificateAuthority
 from brokercloud.gateway.identities import IdentityStore, User
+from brokercloud.gateway.signing import generate_key, make_csr, save_key
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
@@ -101,6 +103,26 @@ def _staff_commands(now_ms: int) -> list[c.Cmd]:
             for user in demo_users() if user.role is c.Role.SUPERVISOR]
 
 
+def demo_certificates(data: Path, now: datetime.datetime) -> CertificateAuthority:
+    """The platform's certificate authority, and for each demo investor a key and a certificate
+    in ``keys/`` (what the investor's own software would hold), made once."""
+    directory = data / "ca"
+    ca = (CertificateAuthority.load(directory) if (directory / "ca-cert.pem").exists()
+          else CertificateAuthority.create(directory, now))
+    keys = data / "keys"
+    keys.mkdir(exist_ok=True)
+    for user in demo_users():
+        if user.role is not c.Role.INVESTOR or (keys / f"{user.user_id}.pem").exists():
+            continue
+        key = generate_key()
+        account = user.accounts[0]
+        certificate = ca.issue(make_csr(key, account), broker=user.broker, account=account,
+                               now=now)
+        (keys / f"{user.user_id}.crt").write_bytes(certificate)
+        save_key(key, keys / f"{user.user_id}.pem")
+    return ca
+
+
 async def _simulated_market(exchange: RunningExchange, seed: int) -> None:
     """Other members trading: keeps quotes moving and gives the demo's orders someone to
     trade with (entered straight into the engine, journaled like any line's)."""
@@ -142,6 +164,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     for user in demo_users():
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)
+    ca = demo_certificates(data, datetime.datetime.now(datetime.UTC))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,7 +180,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             await pool.start()
             return pool.stop
 
-        app = create_app(core, identities, on_start=start_lines)
+        app = create_app(core, identities, on_start=start_lines, ca=ca)
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on"))
         serving = asyncio.create_task(server.serve())
@@ -185,6 +208,8 @@ def _announce(console: Console, options: ServeOptions, port: int,
     console.print(f"  demo logins (password '{DEMO_PASSWORD}'): operator, and for each of "
                   "9a00 / 9b00 / 9c00: <broker>-investor, -sales, -clerk, -supervisor, "
                   "-admin, -dma")
+    console.print(f"  investors sign orders: keys and certificates in "
+                  f"{Path(options.data_dir).resolve() / 'keys'}")
 
 
 def serve(options: ServeOptions) -> int:
