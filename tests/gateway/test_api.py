@@ -44,6 +44,7 @@ def _reference() -> list[c.Cmd]:
     for account, broker in (("11110001", "9A00"), ("11110002", "9A00"), ("22220001", "9B00")):
         commands.append(c.OpenAccount(at=T0, account=account, broker=broker, branch="001",
                                       name=account, trading_limit=50_000_000))
+    commands.append(c.SetHolding(at=T0, account="11110001", symbol="2330", shares=3000))
     return commands
 
 
@@ -221,4 +222,59 @@ def test_openapi_when_read_then_every_route_documented(api):
     paths = set(api.get("/openapi.json").json()["paths"])
     assert paths == {"/api/v1/sessions", "/api/v1/orders", "/api/v1/orders/{order_id}",
                      "/api/v1/fills", "/api/v1/approvals", "/api/v1/approvals/{order_id}",
-                     "/api/v1/certificates"}
+                     "/api/v1/certificates", "/api/v1/positions", "/api/v1/accounts",
+                     "/api/v1/accounts/{account}/limits", "/api/v1/accounts/{account}/status",
+                     "/api/v1/platform/brokers"}
+
+
+def test_positions_when_investor_then_own_account_holdings_and_offers(api):
+    sell = {**_order(), "side": 1, "client_ref": "s1"}
+    assert api.post("/api/v1/orders", json=sell, headers=_token(api, "sales1")).status_code == 201
+    rows = api.get("/api/v1/positions", headers=_token(api, "inv1")).json()
+    assert rows == [{"account": "11110001", "symbol": "2330", "holding": 3000, "bought": 0,
+                     "sold": 0, "position": 3000, "open_sell": 1000}]
+    assert api.get("/api/v1/positions", headers=_token(api, "inv2")).json() == []
+    refused = api.get("/api/v1/positions?account=22220001", headers=_token(api, "sales1"))
+    assert refused.status_code == 403
+
+
+def test_accounts_when_admin_then_opens_and_changes_limits_and_others_cannot(api):
+    admin = _token(api, "admin1")
+    opened = api.post("/api/v1/accounts", headers=admin, json={
+        "account": "11119999", "branch": "001", "name": "New", "trading_limit": 1_000_000})
+    assert (opened.status_code, opened.json()) == (201, {"account": "11119999"})
+    assert api.post("/api/v1/accounts", headers=admin, json={
+        "account": "11119999", "branch": "001", "name": "Again",
+        "trading_limit": 1}).json()["code"] == 2006
+    limits = api.put("/api/v1/accounts/11119999/limits", headers=admin,
+                     json={"trading_limit": 5, "credit_limit": 0})
+    assert limits.status_code == 204
+    # the new limit is enforced at once: a clerk's order for it is over the limit
+    refused = api.post("/api/v1/orders", json=_order("11119999"), headers=_token(api, "clerk1"))
+    assert refused.json()["code"] == 2302
+    for user in ("clerk1", "inv1", "sup1", "op"):
+        assert api.put("/api/v1/accounts/11119999/limits", headers=_token(api, user),
+                       json={"trading_limit": 9, "credit_limit": 0}).status_code == 403
+    other = api.put("/api/v1/accounts/22220001/status", headers=admin,
+                    json={"status": "suspended"})
+    missing = api.put("/api/v1/accounts/00000000/status", headers=admin,
+                      json={"status": "suspended"})
+    assert (other.status_code, missing.status_code) == (403, 403)
+    assert other.json() == missing.json()
+
+
+def test_account_status_when_suspended_then_orders_refused(api):
+    assert api.put("/api/v1/accounts/11110001/status", headers=_token(api, "admin1"),
+                   json={"status": "suspended"}).status_code == 204
+    refused = api.post("/api/v1/orders", json=_order(), headers=_token(api, "inv1"))
+    assert refused.json()["code"] == 2102
+
+
+def test_platform_brokers_when_operator_then_usage_of_every_broker_and_nobody_else(api):
+    api.post("/api/v1/orders", json=_order(), headers=_token(api, "inv1"))
+    usage = api.get("/api/v1/platform/brokers", headers=_token(api, "op")).json()
+    assert {(u["broker"], u["accounts"], u["orders_today"]) for u in usage} == {
+        ("9A00", 2, 1), ("9B00", 1, 0)}
+    for user in ("inv1", "sup1", "admin1"):
+        assert api.get("/api/v1/platform/brokers",
+                       headers=_token(api, user)).status_code == 403

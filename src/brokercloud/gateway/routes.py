@@ -18,16 +18,22 @@ from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
 from brokercloud.gateway.schemas import (
+    AccountRequest,
+    BrokerUsage,
     CertificateRequest,
     CertificateResponse,
     Decision,
     FillView,
+    LimitsRequest,
     LoginRequest,
     LoginResponse,
     OrderRequest,
     OrderView,
+    PositionView,
+    StatusRequest,
 )
 from brokercloud.gateway.signing import CertificateError
+from brokercloud.market.orders import Side
 
 router = APIRouter()
 WS_POLICY_VIOLATION = 1008
@@ -218,3 +224,85 @@ async def issue_certificate(g: GatewayDep, caller: CallerDep,
     except CertificateError as error:
         raise ApiError(422, error.code, "csr") from error
     return CertificateResponse(certificate=pem.decode())
+
+
+@router.get("/api/v1/positions", response_model=list[PositionView])
+async def positions(g: GatewayDep, caller: CallerDep,
+                    account: str | None = None) -> list[PositionView]:
+    """Per account and symbol: what the depository held, what traded today, what is offered."""
+    authorize(caller, Action.VIEW_POSITIONS, broker=caller.broker, account=account)
+    scope = account_scope(caller)
+    sold: dict[tuple[str, str], int] = {}
+    for order in orders_of(g.state, caller.broker, account):
+        if order.side is Side.SELL:
+            key = (order.account, order.symbol)
+            sold[key] = sold.get(key, 0) + order.cum_qty
+    views = []
+    mine = [a for a in g.state.accounts.values() if a.broker == caller.broker
+            and (account is None or a.account == account)
+            and (scope is None or a.account in scope)]
+    for acct in sorted(mine, key=lambda a: a.account):
+        for symbol in sorted(set(acct.holdings) | set(acct.bought) | set(acct.sell_reserved)):
+            holding, bought = acct.holdings.get(symbol, 0), acct.bought.get(symbol, 0)
+            done = sold.get((acct.account, symbol), 0)
+            views.append(PositionView(
+                account=acct.account, symbol=symbol, holding=holding, bought=bought, sold=done,
+                position=holding + bought - done,
+                open_sell=acct.sell_reserved.get(symbol, 0) - done))
+    return views
+
+
+async def _reference_change(g: GatewayContext, command: c.Cmd) -> None:
+    events = await g.sequencer.submit(command)
+    for event in events:
+        if isinstance(event, e.CommandRejected):
+            raise ApiError(422, event.code)
+
+
+@router.post("/api/v1/accounts", status_code=201)
+async def open_account(g: GatewayDep, caller: CallerDep, body: AccountRequest) -> dict[str, str]:
+    """A broker administrator opens an account at its own broker."""
+    authorize(caller, Action.MANAGE_ACCOUNTS, broker=caller.broker)
+    await _reference_change(g, c.OpenAccount(
+        at=g.now_ms(), account=body.account, broker=caller.broker, branch=body.branch,
+        name=body.name, margin=body.margin, trading_limit=body.trading_limit,
+        credit_limit=body.credit_limit, discount_bp=body.discount_bp))
+    return {"account": body.account}
+
+
+def _managed(g: GatewayContext, caller: Caller, account: str) -> None:
+    """Another broker's account and no account look the same: forbidden."""
+    found = g.state.accounts.get(account)
+    if found is None:
+        raise ForbiddenError
+    authorize(caller, Action.MANAGE_ACCOUNTS, broker=found.broker, account=account)
+
+
+@router.put("/api/v1/accounts/{account}/limits", status_code=204)
+async def set_limits(g: GatewayDep, caller: CallerDep, account: str,
+                     body: LimitsRequest) -> None:
+    _managed(g, caller, account)
+    await _reference_change(g, c.SetAccountLimits(at=g.now_ms(), account=account,
+                                                  trading_limit=body.trading_limit,
+                                                  credit_limit=body.credit_limit))
+
+
+@router.put("/api/v1/accounts/{account}/status", status_code=204)
+async def set_status(g: GatewayDep, caller: CallerDep, account: str,
+                     body: StatusRequest) -> None:
+    _managed(g, caller, account)
+    await _reference_change(g, c.SetAccountStatus(at=g.now_ms(), account=account,
+                                                  status=body.status))
+
+
+@router.get("/api/v1/platform/brokers", response_model=list[BrokerUsage])
+async def brokers(g: GatewayDep, caller: CallerDep) -> list[BrokerUsage]:
+    """The platform operator's view: every member broker and its usage today."""
+    authorize(caller, Action.VIEW_PLATFORM)
+    return [BrokerUsage(
+        broker=broker.broker, name=broker.name,
+        accounts=sum(1 for a in g.state.accounts.values() if a.broker == broker.broker),
+        orders_today=len(broker.client_refs),
+        filled_orders=sum(1 for o in orders_of(g.state, broker.broker)
+                          if o.state is OrderState.FILLED))
+        for broker in g.state.brokers.values()]

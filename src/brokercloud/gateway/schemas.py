@@ -92,3 +92,41 @@ class ErrorBody(BaseModel):
     code: int
     message: str
     field: str | None = None
+
+
+class PositionView(BaseModel):
+    account: str
+    symbol: str
+    holding: int = Field(description="shares in the depository at the start of the day")
+    bought: int = Field(description="shares bought today (filled)")
+    sold: int = Field(description="shares sold today (filled)")
+    position: int = Field(description="holding + bought - sold")
+    open_sell: int = Field(description="shares offered in open sell orders")
+
+
+class AccountRequest(BaseModel):
+    account: str = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z]+$")
+    branch: str = Field(min_length=1, max_length=10)
+    name: str = Field(min_length=1, max_length=100)
+    margin: bool = False
+    trading_limit: int = Field(ge=0, description="NT$ of buys a day")
+    credit_limit: int = Field(default=0, ge=0, description="NT$ of financing and short margin")
+    discount_bp: int = Field(default=10_000, ge=0, le=10_000,
+                             description="commission discount, 10000 = none")
+
+
+class LimitsRequest(BaseModel):
+    trading_limit: int = Field(ge=0)
+    credit_limit: int = Field(ge=0)
+
+
+class StatusRequest(BaseModel):
+    status: c.AccountStatus
+
+
+class BrokerUsage(BaseModel):
+    broker: str
+    name: str
+    accounts: int
+    orders_today: int
+    filled_orders: int
