@@ -224,7 +224,7 @@ def test_openapi_when_read_then_every_route_documented(api):
                      "/api/v1/fills", "/api/v1/approvals", "/api/v1/approvals/{order_id}",
                      "/api/v1/certificates", "/api/v1/positions", "/api/v1/accounts",
                      "/api/v1/accounts/{account}/limits", "/api/v1/accounts/{account}/status",
-                     "/api/v1/platform/brokers"}
+                     "/api/v1/platform/brokers", "/api/v1/orders/batch"}
 
 
 def test_positions_when_investor_then_own_account_holdings_and_offers(api):
@@ -278,3 +278,27 @@ def test_platform_brokers_when_operator_then_usage_of_every_broker_and_nobody_el
     for user in ("inv1", "sup1", "admin1"):
         assert api.get("/api/v1/platform/brokers",
                        headers=_token(api, user)).status_code == 403
+
+
+def test_batch_when_salesperson_then_each_order_on_its_own_and_investor_refused(api):
+    orders = [_order("11110001", "g1"), _order("11110002", "g2"), _order("22220001", "g3"),
+              {**_order("11110001", "g4"), "price": 7475}]
+    results = api.post("/api/v1/orders/batch", json={"orders": orders},
+                       headers=_token(api, "sales1")).json()
+    assert [(r["client_ref"], r["order"] is not None, (r["error"] or {}).get("code"))
+            for r in results] == [("g1", True, None), ("g2", True, None),
+                                  ("g3", False, 4101), ("g4", False, 1002)]
+    refused = api.post("/api/v1/orders/batch", json={"orders": orders[:1]},
+                       headers=_token(api, "inv1"))
+    assert refused.status_code == 403
+
+
+def test_amend_when_order_not_yet_at_exchange_then_refused_with_code(api):
+    placed = api.post("/api/v1/orders", json=_order(qty=3000), headers=_token(api, "clerk1"))
+    order_id = placed.json()["order_id"]
+    answer = api.patch(f"/api/v1/orders/{order_id}", json={"qty": 2000},
+                       headers=_token(api, "clerk1"))
+    assert (answer.status_code, answer.json()["code"]) == (422, 2004)  # not at the exchange
+    other = api.patch(f"/api/v1/orders/{order_id}", json={"qty": 2000},
+                      headers=_token(api, "inv2"))
+    assert other.status_code == 403

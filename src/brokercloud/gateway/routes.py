@@ -19,10 +19,14 @@ from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
 from brokercloud.gateway.schemas import (
     AccountRequest,
+    AmendRequest,
+    BatchItem,
+    BatchRequest,
     BrokerUsage,
     CertificateRequest,
     CertificateResponse,
     Decision,
+    ErrorBody,
     FillView,
     LimitsRequest,
     LoginRequest,
@@ -92,6 +96,10 @@ async def logout(g: GatewayDep, caller: CallerDep,
 
 @router.post("/api/v1/orders", response_model=OrderView, status_code=201)
 async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
+    return await _place(g, caller, body)
+
+
+async def _place(g: GatewayContext, caller: Caller, body: OrderRequest) -> OrderView:
     authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
     if caller.role is c.Role.INVESTOR and g.verifier is not None:
         try:
@@ -114,6 +122,39 @@ async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderVi
         if isinstance(event, e.OrderUpdated):
             return _view(g.state.orders[event.order_id])
     raise ApiError(422, Code.INVALID_REFERENCE_DATA)
+
+
+@router.post("/api/v1/orders/batch", response_model=list[BatchItem])
+async def place_batch(g: GatewayDep, body: BatchRequest, caller: CallerDep) -> list[BatchItem]:
+    """Group orders for staff (a salesperson's orders across customers, a clerk's tickets):
+    each succeeds or fails on its own, in order."""
+    if caller.role is c.Role.INVESTOR:
+        raise ForbiddenError
+    results = []
+    for order in body.orders:
+        try:
+            results.append(BatchItem(client_ref=order.client_ref,
+                                     order=await _place(g, caller, order)))
+        except ApiError as error:
+            results.append(BatchItem(client_ref=order.client_ref, error=ErrorBody(
+                code=int(error.code), message=str(error), field=error.field)))
+        except ForbiddenError as error:
+            results.append(BatchItem(client_ref=order.client_ref, error=ErrorBody(
+                code=int(error.code), message=str(error))))
+    return results
+
+
+@router.patch("/api/v1/orders/{order_id}", response_model=OrderView)
+async def amend(g: GatewayDep, order_id: str, body: AmendRequest,
+                caller: CallerDep) -> OrderView:
+    order = _visible(g, caller, order_id, Action.AMEND_ORDER)
+    events = await g.sequencer.submit(c.AmendOrder(at=g.now_ms(), broker=order.broker,
+                                                   user=caller.user_id, order_id=order_id,
+                                                   qty=body.qty, price=body.price))
+    for event in events:
+        if isinstance(event, e.CommandRejected):
+            raise ApiError(422, event.code)
+    return _view(g.state.orders[order_id])
 
 
 def _visible(g: GatewayContext, caller: Caller, order_id: str, action: Action) -> Order:

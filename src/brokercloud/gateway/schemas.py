@@ -130,3 +130,22 @@ class BrokerUsage(BaseModel):
     accounts: int
     orders_today: int
     filled_orders: int
+
+
+class AmendRequest(BaseModel):
+    """Reduce the quantity (new total, keeps priority) or change the price; never both."""
+
+    qty: int | None = Field(default=None, gt=0)
+    price: int | None = Field(default=None, gt=0)
+
+
+class BatchRequest(BaseModel):
+    """A group order: many orders (one per customer, say) entered at once. Staff only."""
+
+    orders: list[OrderRequest] = Field(min_length=1, max_length=500)
+
+
+class BatchItem(BaseModel):
+    client_ref: str
+    order: OrderView | None = None
+    error: ErrorBody | None = None
