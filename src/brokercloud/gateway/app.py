@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
@@ -62,8 +63,7 @@ def _error(status: int, code: int, message: str, field: str | None = None) -> JS
                         content=ErrorBody(code=code, message=message, field=field).model_dump())
 
 
-async def _api_error(_: Request, error: Exception) -> Response:
-    assert isinstance(error, ApiError)
+async def _api_error(_: Request, error: ApiError) -> Response:
     return _error(error.status, int(error.code), describe(error.code), error.field)
 
 
@@ -71,11 +71,18 @@ async def _forbidden(_: Request, error: Exception) -> Response:
     return _error(403, int(Code.FORBIDDEN), str(error))
 
 
-async def _invalid(_: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
+async def _invalid(_: Request, error: RequestValidationError) -> Response:
     first = error.errors()[0] if error.errors() else {}
     field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
     return _error(422, 422, str(first.get("msg", "invalid request")), field)
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such route, method not allowed) in the platform's format."""
+    assert isinstance(error, HTTPException)
+    response = _error(error.status_code, error.status_code, str(error.detail))
+    response.headers.update(error.headers or {})
+    return response
 
 
 async def _limit_body(request: Request,
@@ -113,9 +120,10 @@ def create_app(core: Core, identities: Identities,
     app = FastAPI(title="brokercloud AP server", version="1", lifespan=lifespan,
                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                              422: {"model": ErrorBody}})
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(ForbiddenError, _forbidden)
-    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)
     app.middleware("http")(_limit_body)
     app.include_router(router)
     return app
