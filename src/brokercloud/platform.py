@@ -30,6 +30,7 @@ from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
 from brokercloud.exchange.flow import FlowConfig, OrderFlow
+from brokercloud.exchange.md_feed import FeedQuote, MarketDataClient
 from brokercloud.exchange.registry import LineRegistry, demo_registry
 from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
 from brokercloud.fix.store import open_database
@@ -37,6 +38,7 @@ from brokercloud.gateway.app import create_app
 from brokercloud.gateway.certificates import CertificateAuthority
 from brokercloud.gateway.identities import IdentityStore, User
 from brokercloud.gateway.signing import generate_key, make_csr, save_key
+from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
@@ -139,6 +141,17 @@ async def _simulated_market(exchange: RunningExchange, seed: int) -> None:
             log.exception("simulated market order failed")
 
 
+async def _quotes(hub: EventHub, host: str, md_port: int) -> None:
+    """The exchange's market data into the AP server's streams, for whoever subscribed."""
+    feed = await MarketDataClient.connect(host, md_port)
+    await feed.subscribe(*(item.instrument.symbol for item in demo_instruments()))
+    encoder = msgspec.json.Encoder()
+    while True:
+        message = await feed.receive()
+        if isinstance(message, FeedQuote):  # snapshots too (a subclass)
+            hub.publish_quote(message.symbol, encoder.encode(message))
+
+
 @contextlib.asynccontextmanager
 async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncIterator[
         RunningExchange]:
@@ -181,6 +194,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             return pool.stop
 
         app = create_app(core, identities, on_start=start_lines, ca=ca)
+        quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on"))
         serving = asyncio.create_task(server.serve())
@@ -193,6 +207,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         server.should_exit = True
         await serving
         market.cancel()
+        quotes.cancel()
     identities.close()
     core.close()
 

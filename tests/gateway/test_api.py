@@ -302,3 +302,17 @@ def test_amend_when_order_not_yet_at_exchange_then_refused_with_code(api):
     other = api.patch(f"/api/v1/orders/{order_id}", json={"qty": 2000},
                       headers=_token(api, "inv2"))
     assert other.status_code == 403
+
+
+def test_stream_when_quotes_subscribed_then_delivered_and_bad_request_answered(api):
+    token = _token(api, "inv1")["Authorization"][7:]
+    with api.websocket_connect(f"/api/v1/stream?token={token}") as stream:
+        stream.send_text('{"op": "subscribe", "symbols": ["2330"]}')
+        stream.send_text("not json")
+        error = json.loads(stream.receive_text())
+        assert error["type"] == "error"
+        hub = api.app.state.hub
+        hub.publish_quote("2317", b'{"type": "quote", "symbol": "2317"}')
+        hub.publish_quote("2330", b'{"type": "quote", "symbol": "2330", "last_price": 7480}')
+        quote = json.loads(stream.receive_text())
+        assert (quote["symbol"], quote["last_price"]) == ("2330", 7480)

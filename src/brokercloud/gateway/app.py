@@ -47,15 +47,16 @@ class GatewayContext:
     """What the routes work with, kept on ``app.state.gateway``."""
 
     def __init__(self, sequencer: Sequencer, identities: Identities,
-                 now_ms: Callable[[], int], ca: CertificateAuthority | None = None) -> None:
+                 now_ms: Callable[[], int], hub: EventHub,
+                 ca: CertificateAuthority | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
         self.verifier = SignatureVerifier(ca, clock=now_ms) if ca is not None else None
         self.state = sequencer.core.state
         self.identities = identities
         self.now_ms = now_ms
-        self.hub = EventHub()
-        sequencer.listeners.append(self.hub.publish)
+        self.hub = hub
+        sequencer.listeners.append(hub.publish)
 
 
 def _error(status: int, code: int, message: str, field: str | None = None) -> JSONResponse:
@@ -109,7 +110,7 @@ def create_app(core: Core, identities: Identities,
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
-            app.state.gateway = GatewayContext(sequencer, identities, now_ms, ca)
+            app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield
@@ -117,9 +118,12 @@ def create_app(core: Core, identities: Identities,
                 if stop is not None:
                     await stop()
 
+    hub = EventHub()  # exists before start-up, so market data can be wired to it
+
     app = FastAPI(title="brokercloud AP server", version="1", lifespan=lifespan,
                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                              422: {"model": ErrorBody}})
+    app.state.hub = hub
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]

@@ -4,9 +4,11 @@ else through its sequencer, so an answer is given only once the command is durab
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Depends, Header, Request, WebSocket, WebSocketDisconnect
 
 from brokercloud.codes import Code
@@ -37,6 +39,7 @@ from brokercloud.gateway.schemas import (
     StatusRequest,
 )
 from brokercloud.gateway.signing import CertificateError
+from brokercloud.gateway.stream import Subscription
 from brokercloud.market.orders import Side
 
 router = APIRouter()
@@ -238,6 +241,7 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
         await websocket.close(code=WS_TRY_AGAIN, reason="too far behind to resume; reload")
         return
     subscription = g.hub.subscribe(caller, resume_after)
+    requests = asyncio.create_task(_stream_requests(websocket, subscription))
     try:
         while True:
             payload = await subscription.queue.get()
@@ -248,7 +252,33 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
     except WebSocketDisconnect:
         return
     finally:
+        requests.cancel()
         g.hub.unsubscribe(subscription)
+
+
+class StreamRequest(msgspec.Struct):
+    op: str
+    symbols: list[str] = []
+
+
+async def _stream_requests(websocket: WebSocket, subscription: Subscription) -> None:
+    """What the client asks on its stream: ``{"op": "subscribe"|"unsubscribe", "symbols"}``
+    for quotes. A bad request is answered with an error message; the stream stays open."""
+    try:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                request = msgspec.json.decode(text, type=StreamRequest)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                await subscription.queue.put(b'{"type": "error", "message": %s}' %
+                                             msgspec.json.encode(str(error)))
+                continue
+            if request.op == "subscribe":
+                subscription.symbols.update(request.symbols[:100])
+            elif request.op == "unsubscribe":
+                subscription.symbols.difference_update(request.symbols)
+    except (WebSocketDisconnect, RuntimeError):
+        return
 
 
 @router.post("/api/v1/certificates", response_model=CertificateResponse, status_code=201)

@@ -42,6 +42,7 @@ class Subscription:
         self.caller = caller
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
+        self.symbols: set[str] = set()  # quotes it asked for (public data: no tenancy)
 
 
 class EventHub:
@@ -62,6 +63,12 @@ class EventHub:
                 if visible(subscription.caller, event):
                     payload = payload or _encoder.encode(event)
                     self._offer(subscription, payload)
+
+    def publish_quote(self, symbol: str, payload: bytes) -> None:
+        """Market data for the sessions that asked for this symbol (a quote is public)."""
+        for subscription in list(self._subscribers):
+            if symbol in subscription.symbols:
+                self._offer(subscription, payload)
 
     def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
         subscription = Subscription(caller)
