@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from brokercloud.client import commands as client_commands
+
 BENCHMARKS = {
     "matching": "brokercloud.bench.matching",
     "auction": "brokercloud.bench.auction",
@@ -64,11 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--data-dir", default="brokercloud-data/core")
     bench = commands.add_parser("bench", help="run one benchmark; the last line is JSON")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
+    client_commands.add_parsers(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in client_commands.COMMANDS:
+        return client_commands.run(args)
     if args.command == "bench":
         importlib.import_module(BENCHMARKS[args.name]).run()
         return 0

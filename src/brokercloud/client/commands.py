@@ -1,0 +1,183 @@
+"""The ``brokercloud`` commands that talk to a running AP server through the SDK: ``login``,
+``logout``, ``order``, ``orders``, ``fills`` and ``cancel``.
+
+``login`` saves the server address and the session token in ``session.json`` under
+``~/.config/brokercloud`` (or the file ``$BROKERCLOUD_CONFIG`` names), readable by its owner
+only, so the other commands need neither a password nor a URL. Refusals print the platform's
+code and sentence and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import getpass
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+COMMANDS = ("login", "logout", "order", "orders", "fills", "cancel")
+BOARD_LOT = 1000
+
+
+def add_parsers(commands: Any) -> None:
+    """Add the client commands to ``brokercloud``'s subparsers."""
+    login = commands.add_parser("login", help="log in to an AP server and remember the session")
+    login.add_argument("user")
+    login.add_argument("--url", default="http://127.0.0.1:8000", help="the AP server")
+    login.add_argument("--password", help="default: asked for without echo")
+    commands.add_parser("logout", help="end the saved session")
+    order = commands.add_parser("order", help="place a limit order in board lots")
+    order.add_argument("side", choices=("buy", "sell"))
+    order.add_argument("symbol")
+    order.add_argument("lots", type=int, help="board lots of 1,000 shares")
+    order.add_argument("--price", required=True, help="NT$ as decimal text, e.g. 1085 or 76.2")
+    order.add_argument("--account", required=True)
+    order.add_argument("--key", help="investor's private key (PEM) to sign the order with")
+    order.add_argument("--cert", help="the certificate the platform issued for that key")
+    for name, text in (("orders", "list orders"), ("fills", "list fills")):
+        listing = commands.add_parser(name, help=text)
+        listing.add_argument("--account")
+    cancel = commands.add_parser("cancel", help="cancel an order")
+    cancel.add_argument("order_id")
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("BROKERCLOUD_CONFIG")
+                or Path.home() / ".config" / "brokercloud" / "session.json")
+
+
+def _save_session(url: str, token: str) -> None:
+    """Owner-only from creation: the token is as good as the password until it expires."""
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump({"url": url, "token": token}, file)
+
+
+class NotLoggedInError(Exception):
+    pass
+
+
+def _session() -> dict[str, str]:
+    try:
+        return json.loads(config_path().read_text())
+    except (OSError, ValueError):
+        raise NotLoggedInError from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one client command; 0 on success, 1 on any refusal or failure, explained."""
+    import httpx2  # noqa: PLC0415 (keeps `brokercloud serve` start-up lean)
+    from rich.console import Console  # noqa: PLC0415
+
+    from brokercloud.client import ApiError  # noqa: PLC0415
+
+    console, errors = Console(), Console(stderr=True)
+    try:
+        return _HANDLERS[args.command](args, console)
+    except ApiError as error:
+        field = f" (field: {error.field})" if error.field else ""
+        errors.print(f"[red]error {error.code}[/red]: {error.message}{field}")
+    except NotLoggedInError:
+        errors.print("[red]not logged in[/red]: run `brokercloud login USER --url URL` first")
+    except httpx2.HTTPError as error:
+        errors.print(f"[red]cannot reach the AP server[/red]: {error}")
+    except (OSError, ValueError) as error:
+        errors.print(f"[red]error[/red]: {error}")
+    return 1
+
+
+def _client(args: argparse.Namespace | None = None) -> Any:
+    from brokercloud.client import Client  # noqa: PLC0415
+
+    session = _session()
+    key, cert = (getattr(args, "key", None), getattr(args, "cert", None))
+    return Client(session["url"], token=session["token"], key_file=key, certificate_file=cert)
+
+
+def _login(args: argparse.Namespace, console: Any) -> int:
+    from brokercloud.client import Client  # noqa: PLC0415
+
+    password = args.password if args.password is not None else getpass.getpass("Password: ")
+    with Client(args.url) as api:
+        result = api.login(args.user, password)
+    _save_session(args.url, result.token)
+    console.print(f"logged in as {result.user_id} ({result.role}, broker {result.broker})")
+    return 0
+
+
+def _logout(_: argparse.Namespace, console: Any) -> int:
+    with _client() as api:
+        api.logout()
+    config_path().unlink(missing_ok=True)
+    console.print("logged out")
+    return 0
+
+
+def _order(args: argparse.Namespace, console: Any) -> int:
+    from brokercloud.market.prices import parse_price  # noqa: PLC0415
+
+    if args.lots <= 0:
+        raise ValueError("lots must be positive")
+    with _client(args) as api:
+        order = api.place_order(args.account, args.symbol, args.side, args.lots * BOARD_LOT,
+                                parse_price(args.price))
+    console.print(_orders_table([order], title="Order placed"))
+    return 0
+
+
+def _orders(args: argparse.Namespace, console: Any) -> int:
+    with _client() as api:
+        console.print(_orders_table(api.orders(args.account), title="Orders"))
+    return 0
+
+
+def _cancel(args: argparse.Namespace, console: Any) -> int:
+    with _client() as api:
+        console.print(_orders_table([api.cancel(args.order_id)], title="Cancel requested"))
+    return 0
+
+
+def _fills(args: argparse.Namespace, console: Any) -> int:
+    from rich.table import Table  # noqa: PLC0415
+
+    from brokercloud.market.prices import format_price  # noqa: PLC0415
+
+    with _client() as api:
+        fills = api.fills(args.account)
+    table = Table(title="Fills")
+    for column in ("time", "order id", "account", "exec id", "price", "shares"):
+        table.add_column(column, justify="right" if column in ("price", "shares") else "left")
+    for fill in fills:
+        at = datetime.datetime.fromtimestamp(fill.at / 1000).strftime("%H:%M:%S")
+        table.add_row(at, fill.order_id, fill.account, fill.exec_id, format_price(fill.price),
+                      f"{fill.qty:,}")
+    console.print(table)
+    return 0
+
+
+def _orders_table(orders: list[Any], title: str) -> Any:
+    from rich.table import Table  # noqa: PLC0415
+
+    from brokercloud.market.prices import format_price  # noqa: PLC0415
+
+    table = Table(title=title)
+    for column in ("order id", "account", "symbol", "side", "shares", "price", "state",
+                   "filled", "open"):
+        right = column in ("shares", "price", "filled", "open")
+        table.add_column(column, justify="right" if right else "left", no_wrap=True)
+    for order in orders:
+        table.add_row(order.order_id, order.account, order.symbol, order.side.name.lower(),
+                      f"{order.qty:,}", format_price(order.price) if order.price else "market",
+                      order.state, f"{order.cum_qty:,}", f"{order.leaves:,}")
+    return table
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "login": _login, "logout": _logout, "order": _order, "orders": _orders,
+    "fills": _fills, "cancel": _cancel}

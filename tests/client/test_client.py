@@ -1,0 +1,201 @@
+"""The SDK and the ``brokercloud`` client commands against a real ``brokercloud serve`` on
+loopback: one server for the whole module, since starting the platform takes seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from brokercloud.client import ApiError, AsyncClient, Client, Order
+from brokercloud.codes import Code
+from brokercloud.platform import DEMO_PASSWORD
+
+INVESTOR, ACCOUNT = "9a00-investor", "10000001"
+# 2412 trades near NT$125: a resting bid at NT$115 (inside the 10% band, on tick) stays open.
+CHEAP, RESTING_PRICE = "2412", 11_500
+
+
+class Platform:
+    def __init__(self, data_dir: Path, url: str) -> None:
+        self.data_dir, self.url = data_dir, url
+        self.key = data_dir / "keys" / f"{INVESTOR}.pem"
+        self.cert = data_dir / "keys" / f"{INVESTOR}.crt"
+
+    def investor(self) -> Client:
+        client = Client(self.url, key_file=self.key, certificate_file=self.cert)
+        client.login(INVESTOR, DEMO_PASSWORD)
+        return client
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    data_dir = tmp_path_factory.mktemp("platform")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "brokercloud.cli", "serve", "--data-dir", str(data_dir),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    try:
+        port = next(int(line.split()[1]) for line in process.stdout if line.startswith("READY"))
+        yield Platform(data_dir, f"http://127.0.0.1:{port}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        process.stdout.close()
+
+
+def _settled(api: Client, order: Order) -> Order:
+    """The order once the exchange has answered (the API answers once it is journaled)."""
+    deadline = time.monotonic() + 10
+    while order.state in {"pending_send", "sent"}:
+        assert time.monotonic() < deadline, "the order never reached the exchange"
+        time.sleep(0.05)
+        order = api.order(order.order_id)
+    return order
+
+
+def test_signed_buy_reaches_the_exchange_and_is_listed(platform: Platform):
+    with platform.investor() as api:
+        placed = api.place_order(ACCOUNT, "2330", "buy", 1000, 108_500)
+        assert placed.symbol == "2330" and placed.qty == 1000
+        assert placed.client_ref.startswith("sdk-")
+        settled = _settled(api, placed)
+        assert settled.state in {"acknowledged", "partially_filled", "filled"}
+        assert placed.order_id in [order.order_id for order in api.orders()]
+        assert [o.order_id for o in api.orders(ACCOUNT)] == [o.order_id for o in api.orders()]
+        fills = api.fills()
+        assert sum(f.qty for f in fills if f.order_id == placed.order_id) == settled.cum_qty
+
+
+def test_the_same_client_ref_is_the_same_order(platform: Platform):
+    with platform.investor() as api:
+        first = api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE, client_ref="twice")
+        again = api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE, client_ref="twice")
+        assert again.order_id == first.order_id
+        api.cancel(first.order_id)
+
+
+def test_cancel_a_resting_order(platform: Platform):
+    with platform.investor() as api:
+        placed = _settled(api, api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE))
+        assert placed.state == "acknowledged"
+        api.cancel(placed.order_id)
+        deadline = time.monotonic() + 10
+        while (state := api.order(placed.order_id).state) != "cancelled":
+            assert time.monotonic() < deadline, f"still {state}"
+            time.sleep(0.05)
+
+
+def test_refusals_raise_api_error_with_the_platform_code(platform: Platform):
+    with platform.investor() as api:
+        with pytest.raises(ApiError) as refused:
+            api.place_order(ACCOUNT, "2330", "buy", 1000, 108_501)
+        assert (refused.value.status, refused.value.code) == (422, Code.PRICE_NOT_ON_TICK)
+        assert refused.value.message
+    with Client(platform.url) as unsigned:
+        unsigned.login(INVESTOR, DEMO_PASSWORD)
+        with pytest.raises(ApiError) as refused:
+            unsigned.place_order(ACCOUNT, "2330", "buy", 1000, 108_500)
+        assert refused.value.status == 403
+    with Client(platform.url) as api, pytest.raises(ApiError) as refused:
+        api.login(INVESTOR, "wrong")
+    assert refused.value.status == 401
+
+
+def test_another_broker_sees_nothing(platform: Platform):
+    with platform.investor() as api:
+        mine = api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+        api.cancel(mine.order_id)
+    with Client(platform.url) as other:
+        other.login("9b00-investor", DEMO_PASSWORD)
+        assert other.orders() == [] and other.fills() == []
+        with pytest.raises(ApiError) as refused:
+            other.order(mine.order_id)
+        assert refused.value.code == Code.FORBIDDEN
+        with pytest.raises(ApiError):
+            other.cancel(mine.order_id)
+
+
+def test_logout_ends_the_session(platform: Platform):
+    api = platform.investor()
+    api.logout()
+    with pytest.raises(ApiError) as refused:
+        api.orders()
+    assert refused.value.status == 401
+    api.close()
+
+
+def test_async_client(platform: Platform):
+    async def scenario() -> tuple[list[Order], list[Order]]:
+        async with AsyncClient(platform.url, key_file=platform.key,
+                               certificate_file=platform.cert) as api:
+            await api.login(INVESTOR, DEMO_PASSWORD)
+            placed = await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+            await api.cancel(placed.order_id)
+            assert (await api.order(placed.order_id)).order_id == placed.order_id
+            return [placed], await api.orders()
+
+    placed, listed = asyncio.run(scenario())
+    assert placed[0].order_id in [order.order_id for order in listed]
+
+
+def test_stream_replays_the_callers_events(platform: Platform):
+    pytest.importorskip("wsproto", reason="httpx2's WebSockets (and uvicorn's) need wsproto")
+
+    async def first_event() -> dict | None:
+        async with AsyncClient(platform.url, key_file=platform.key,
+                               certificate_file=platform.cert) as api:
+            await api.login(INVESTOR, DEMO_PASSWORD)
+            await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+            async for event in api.stream(resume_after=0):
+                return event
+            return None
+
+    event = asyncio.run(asyncio.wait_for(first_event(), 10))
+    assert event is not None and event["seq"] > 0
+
+
+def test_supervisor_sees_approvals(platform: Platform):
+    with Client(platform.url) as supervisor:
+        supervisor.login("9a00-supervisor", DEMO_PASSWORD)
+        assert isinstance(supervisor.approvals(), list)
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "brokercloud.cli", *args], check=False,
+                          text=True, capture_output=True, timeout=30,
+                          env={**os.environ, "BROKERCLOUD_CONFIG": str(config),
+                               "COLUMNS": "200"})
+
+
+def test_cli_login_order_orders_cancel(platform: Platform, tmp_path: Path):
+    config = tmp_path / "session.json"
+    assert _cli(config, "orders").returncode == 1  # not logged in yet
+    login = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD)
+    assert login.returncode == 0, login.stderr
+    assert config.stat().st_mode & 0o777 == 0o600
+    with Client(platform.url, token=json.loads(config.read_text())["token"]) as api:
+        before = {order.order_id for order in api.orders()}
+        placed = _cli(config, "order", "buy", CHEAP, "1", "--price", "115", "--account",
+                      ACCOUNT, "--key", str(platform.key), "--cert", str(platform.cert))
+        assert placed.returncode == 0, placed.stderr
+        (new,) = [order for order in api.orders() if order.order_id not in before]
+    assert (new.qty, new.price) == (1000, 11_500)
+    order_id = new.order_id
+    listing = _cli(config, "orders")
+    assert listing.returncode == 0 and order_id in listing.stdout
+    cancelled = _cli(config, "cancel", order_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert _cli(config, "fills").returncode == 0
+    refused = _cli(config, "order", "buy", "2330", "1", "--price", "1085.01", "--account",
+                   ACCOUNT, "--key", str(platform.key), "--cert", str(platform.cert))
+    assert refused.returncode == 1 and "1002" in refused.stderr
