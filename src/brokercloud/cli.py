@@ -16,6 +16,7 @@ BENCHMARKS = {
     "core": "brokercloud.bench.core",
     "replay": "brokercloud.bench.replay",
     "lines": "brokercloud.bench.lines",
+    "api": "brokercloud.bench.api",
 }
 
 

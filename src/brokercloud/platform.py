@@ -21,7 +21,6 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import argon2
 import msgspec
 import uvicorn
 from rich.console import Console
@@ -173,7 +172,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     core = Core(data / "core")
     if not core.state.brokers:
         core.execute(demo_reference(now_ms) + _staff_commands(now_ms))
-    identities = IdentityStore(data / "identities.db", hasher=argon2.PasswordHasher())
+    # the platform's argon2id parameters (``gateway.passwords``), not argon2-cffi's heavier
+    # defaults; hashes made with other parameters are upgraded at their next login
+    identities = IdentityStore(data / "identities.db")
     for user in demo_users():
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)

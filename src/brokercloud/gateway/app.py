@@ -78,9 +78,8 @@ async def _invalid(_: Request, error: RequestValidationError) -> Response:
     return _error(422, 422, str(first.get("msg", "invalid request")), field)
 
 
-async def _http_error(_: Request, error: Exception) -> Response:
+async def _http_error(_: Request, error: HTTPException) -> Response:
     """Starlette's own refusals (no such route, method not allowed) in the platform's format."""
-    assert isinstance(error, HTTPException)
     response = _error(error.status_code, error.status_code, str(error.detail))
     response.headers.update(error.headers or {})
     return response
@@ -127,7 +126,7 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.middleware("http")(_limit_body)
     app.include_router(router)
     return app

@@ -9,6 +9,12 @@ from brokercloud.core import commands as c
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
 
+#: Far above any real order, and small enough that the journal (64-bit integers) can hold
+#: every figure derived from them.
+MAX_QTY = 10**10
+MAX_PRICE = 10**8
+MAX_AMOUNT = 10**15  # NT$
+
 
 class LoginRequest(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
@@ -28,15 +34,17 @@ class OrderRequest(BaseModel):
     client_ref: str = Field(min_length=1, max_length=40)
     symbol: str = Field(min_length=1, max_length=12)
     side: Side
-    qty: int = Field(gt=0, description="shares (one board lot is 1,000)")
-    price: int = Field(default=0, ge=0, description="NT$0.01 units; 0 for market orders")
+    qty: int = Field(gt=0, le=MAX_QTY, description="shares (one board lot is 1,000)")
+    price: int = Field(default=0, ge=0, le=MAX_PRICE,
+                       description="NT$0.01 units; 0 for market orders")
     order_type: OrderType = OrderType.LIMIT
     tif: TimeInForce = TimeInForce.ROD
     session: Session = Session.REGULAR
     credit: c.Credit = c.Credit.CASH
     prepaid: bool = False
     # investors sign every order with their certificate (see ``signed_fields``)
-    timestamp: int | None = Field(default=None, description="ms since the epoch, signed")
+    timestamp: int | None = Field(default=None, ge=0, le=2**63 - 1,
+                                  description="ms since the epoch, signed")
     nonce: str | None = Field(default=None, max_length=64, description="unique per order")
     signature: str | None = Field(default=None, max_length=2048, description="base64 RSA-PSS")
     certificate: str | None = Field(default=None, max_length=8192, description="PEM")
@@ -109,15 +117,16 @@ class AccountRequest(BaseModel):
     branch: str = Field(min_length=1, max_length=10)
     name: str = Field(min_length=1, max_length=100)
     margin: bool = False
-    trading_limit: int = Field(ge=0, description="NT$ of buys a day")
-    credit_limit: int = Field(default=0, ge=0, description="NT$ of financing and short margin")
+    trading_limit: int = Field(ge=0, le=MAX_AMOUNT, description="NT$ of buys a day")
+    credit_limit: int = Field(default=0, ge=0, le=MAX_AMOUNT,
+                              description="NT$ of financing and short margin")
     discount_bp: int = Field(default=10_000, ge=0, le=10_000,
                              description="commission discount, 10000 = none")
 
 
 class LimitsRequest(BaseModel):
-    trading_limit: int = Field(ge=0)
-    credit_limit: int = Field(ge=0)
+    trading_limit: int = Field(ge=0, le=MAX_AMOUNT)
+    credit_limit: int = Field(ge=0, le=MAX_AMOUNT)
 
 
 class StatusRequest(BaseModel):
@@ -135,8 +144,8 @@ class BrokerUsage(BaseModel):
 class AmendRequest(BaseModel):
     """Reduce the quantity (new total, keeps priority) or change the price; never both."""
 
-    qty: int | None = Field(default=None, gt=0)
-    price: int | None = Field(default=None, gt=0)
+    qty: int | None = Field(default=None, gt=0, le=MAX_QTY)
+    price: int | None = Field(default=None, gt=0, le=MAX_PRICE)
 
 
 class BatchRequest(BaseModel):
