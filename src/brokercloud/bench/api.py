@@ -265,8 +265,9 @@ async def _measure(port: int) -> dict[str, object]:
         opened, received = await _ws_sessions(clients, WS_TARGET)
         listeners = [asyncio.create_task(_listen(clients, user)) for user in USERS]
         await asyncio.sleep(0.5)
-        await _closed_loop(clients, 2, IN_FLIGHT, until_ack=False)  # warm-up
-        await asyncio.sleep(5)
+        # warm-up, through the lines too: orders merely accepted would queue for the lines
+        # ahead of the measured ones
+        await _closed_loop(clients, 3, IN_FLIGHT, until_ack=True)
         acked, ack_elapsed, ack_samples = await _closed_loop(clients, ACK_SECONDS, IN_FLIGHT,
                                                              until_ack=True)
         logins_per_s, storm_samples = await _login_storm(clients)
