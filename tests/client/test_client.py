@@ -4,6 +4,7 @@ loopback: one server for the whole module, since starting the platform takes sec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from brokercloud.client import ApiError, AsyncClient, Client, Order
+from brokercloud.client import ApiError, AsyncClient, Client, Order, StreamClosedError
 from brokercloud.codes import Code
 from brokercloud.platform import DEMO_PASSWORD
 
@@ -49,7 +50,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield Platform(data_dir, f"http://127.0.0.1:{port}")
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         process.stdout.close()
 
 
@@ -148,20 +153,33 @@ def test_async_client(platform: Platform):
     assert placed[0].order_id in [order.order_id for order in listed]
 
 
-def test_stream_replays_the_callers_events(platform: Platform):
+def test_stream_delivers_live_events_and_refuses_a_stale_resume(platform: Platform):
     pytest.importorskip("wsproto", reason="httpx2's WebSockets (and uvicorn's) need wsproto")
 
-    async def first_event() -> dict | None:
+    async def scenario() -> dict:
         async with AsyncClient(platform.url, key_file=platform.key,
                                certificate_file=platform.cert) as api:
             await api.login(INVESTOR, DEMO_PASSWORD)
-            await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
-            async for event in api.stream(resume_after=0):
-                return event
-            return None
+            with pytest.raises(StreamClosedError) as closed:
+                async for _ in api.stream(resume_after=0):  # older than the server keeps
+                    pass
+            assert closed.value.code == 1013
 
-    event = asyncio.run(asyncio.wait_for(first_event(), 10))
-    assert event is not None and event["seq"] > 0
+            async def first_event() -> dict:
+                async with contextlib.aclosing(api.stream()) as events:
+                    async for event in events:
+                        return event
+                raise AssertionError("the stream ended")
+
+            first = asyncio.ensure_future(first_event())
+            await asyncio.sleep(0.5)  # connected and subscribed
+            placed = await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+            event = await asyncio.wait_for(first, 10)
+            await api.cancel(placed.order_id)
+            return event
+
+    event = asyncio.run(scenario())
+    assert event["seq"] > 0
 
 
 def test_supervisor_sees_approvals(platform: Platform):

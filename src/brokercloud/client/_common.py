@@ -30,6 +30,16 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
+class StreamClosedError(Exception):
+    """The server ended the event stream: 1013 means reconnect with ``resume_after`` set to the
+    last ``seq`` seen (or reload the orders when it says that is too far behind); 1008 means
+    the session is not valid. A normal close (1000) just ends the iteration instead."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"stream closed ({code}): {reason}")
+        self.code, self.reason = code, reason
+
+
 class LoginResult(msgspec.Struct, frozen=True):
     token: str
     user_id: str

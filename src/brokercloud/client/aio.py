@@ -17,6 +17,7 @@ from brokercloud.client._common import (
     Fill,
     LoginResult,
     Order,
+    StreamClosedError,
     make_signer,
     order_body,
     stream_url,
@@ -27,6 +28,7 @@ from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
 
 T = TypeVar("T")
+NORMAL_CLOSURE = 1000
 
 
 class AsyncClient:
@@ -117,8 +119,11 @@ class AsyncClient:
     async def stream(self, resume_after: int | None = None) -> AsyncIterator[dict[str, Any]]:
         """The caller's live events (orders, fills, rejects, approvals) as dicts, each with
         ``seq``; pass the last ``seq`` seen as ``resume_after`` after a reconnect to get what
-        was missed. Ends when the server closes the stream (1013: reconnect and resume).
+        was missed. A normal close ends the iteration; any other raises
+        ``StreamClosedError`` with the server's close code.
 
+        Iterate it in one task and close it there (``contextlib.aclosing``): the WebSocket
+        session runs in an anyio task group, which must be left by the task that entered it.
         Needs ``wsproto`` (``pip install httpx2[ws]``) here, and a WebSocket implementation
         in the server's uvicorn.
         """
@@ -127,10 +132,31 @@ class AsyncClient:
         from httpx2.websockets import WebSocketDisconnect  # noqa: PLC0415 (needs wsproto)
 
         url, params = stream_url(self.base_url, self.token, resume_after)
-        async with self._http.websocket(url, params=params) as socket:
-            while True:
-                try:
-                    text = await socket.receive_text()
-                except WebSocketDisconnect:
-                    return
-                yield msgspec.json.decode(text)
+        try:
+            async with self._http.websocket(url, params=params) as socket:
+                while True:
+                    try:
+                        text = await socket.receive_text()
+                    except WebSocketDisconnect as closed:
+                        if closed.code == NORMAL_CLOSURE:
+                            return
+                        raise StreamClosedError(closed.code, closed.reason) from None
+                    yield msgspec.json.decode(text)
+        except BaseExceptionGroup as group:  # the session's task group wraps what it raises
+            if group.subgroup(GeneratorExit) is not None:  # closed early by the caller
+                raise GeneratorExit from None
+            raise _closed(group) or group from None
+
+
+def _closed(group: BaseExceptionGroup) -> StreamClosedError | None:
+    """The close inside the WebSocket session's exception group, as ``StreamClosedError``."""
+    from httpx2.websockets import WebSocketDisconnect  # noqa: PLC0415
+
+    for error in group.exceptions:
+        if isinstance(error, StreamClosedError):
+            return error
+        if isinstance(error, WebSocketDisconnect):
+            return StreamClosedError(error.code, error.reason)
+        if isinstance(error, BaseExceptionGroup) and (found := _closed(error)) is not None:
+            return found
+    return None
