@@ -466,3 +466,23 @@ def test_random_commands_when_replayed_twice_then_identical_and_reservations_sou
     assert fingerprint(second) == first_run
     with tempfile.TemporaryDirectory() as data_dir:
         assert replay_in_core(data_dir, commands, random.Random(seed)) == first_run
+
+
+def test_submit_when_a_command_cannot_be_encoded_then_only_its_caller_fails(
+        tmp_path: Path) -> None:
+    """A value beyond what the journal can encode (here a 2**70 quantity) is refused to its
+    caller; the sequencer keeps serving everyone else."""
+    async def scenario() -> None:
+        core = Core(tmp_path, fsync=False)
+        core.execute(reference())
+        async with Sequencer(core) as sequencer:
+            huge = c.PlaceOrder(at=T0 + 60_000, broker=BROKER, account=ACCOUNT, user="u",
+                                client_ref="huge", symbol=TSMC, side=Side.BUY, qty=2**70,
+                                price=7470)
+            with pytest.raises(ValueError, match="cannot be journaled"):
+                await sequencer.submit(huge)
+            events = await sequencer.submit(place(T0 + 61_000, "after"))
+            assert first(events, e.OrderUpdated).state is OrderState.PENDING_SEND
+        core.close()
+
+    asyncio.run(scenario())

@@ -161,8 +161,8 @@ class Sequencer:
             self._busy = True
             current = None
             if self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                payloads = [_encoder.encode(command) for command, _ in batch]
+                taken, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                batch, payloads = _encodable(taken)
                 current = (batch, loop.run_in_executor(self._writer, append, payloads))
             if previous is not None:
                 try:
@@ -205,3 +205,19 @@ class Sequencer:
                 listener(events)
             if not future.done():
                 future.set_result(events)
+
+
+def _encodable(taken: list[tuple[Cmd, asyncio.Future[list[Event]]]]
+               ) -> tuple[list[tuple[Cmd, asyncio.Future[list[Event]]]], list[bytes]]:
+    """Encode a batch for the journal; a command that cannot be encoded (a value out of
+    range, say) is refused to its caller alone and never reaches the journal."""
+    batch, payloads = [], []
+    for command, future in taken:
+        try:
+            payloads.append(_encoder.encode(command))
+        except (msgspec.EncodeError, OverflowError, TypeError, ValueError) as error:
+            if not future.done():
+                future.set_exception(ValueError(f"command cannot be journaled: {error}"))
+            continue
+        batch.append((command, future))
+    return batch, payloads
