@@ -197,7 +197,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         app = create_app(core, identities, on_start=start_lines, ca=ca)
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
-                                               log_level="warning", lifespan="on"))
+                                               log_level="warning", lifespan="on",
+                                               timeout_graceful_shutdown=5))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
