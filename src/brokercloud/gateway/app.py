@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
@@ -85,12 +86,24 @@ async def _http_error(_: Request, error: HTTPException) -> Response:
     return response
 
 
-async def _limit_body(request: Request,
-                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        return _error(413, 413, f"request bodies are limited to {MAX_BODY_BYTES} bytes")
-    return await call_next(request)
+class _LimitBody:
+    """Refuses bodies above 64 KiB from their Content-Length, before reading them. A plain ASGI
+    middleware: Starlette's BaseHTTPMiddleware costs a task group and a wrapped response per
+    request (a tenth of the server's time in ``bench api``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and (not value.isdigit()
+                                                  or int(value) > MAX_BODY_BYTES):
+                    response = _error(413, 413,
+                                      f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 #: Started with the sequencer (the line pool, in ``serve``); returns how to stop it.
@@ -127,6 +140,6 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.middleware("http")(_limit_body)
+    app.add_middleware(_LimitBody)
     app.include_router(router)
     return app

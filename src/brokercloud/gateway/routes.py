@@ -47,7 +47,9 @@ WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN = 1013
 
 
-def gateway(request: Request) -> GatewayContext:
+async def gateway(request: Request) -> GatewayContext:
+    """Async on purpose: FastAPI runs sync dependencies in its thread pool, a hand-off per
+    request for what is an attribute read."""
     return request.app.state.gateway
 
 
@@ -66,8 +68,8 @@ def _caller(user: Any) -> Caller:
 GatewayDep = Annotated[GatewayContext, Depends(gateway)]
 
 
-def authenticated(g: GatewayDep,
-                  authorization: Annotated[str | None, Header()] = None) -> Caller:
+async def authenticated(g: GatewayDep,
+                        authorization: Annotated[str | None, Header()] = None) -> Caller:
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, Code.NOT_AUTHENTICATED)
     try:
