@@ -60,7 +60,7 @@ def _save_session(url: str, token: str) -> None:
 
 
 class NotLoggedInError(Exception):
-    pass
+    """No saved session: `brokercloud login` first."""
 
 
 def _session() -> dict[str, str]:
