@@ -184,24 +184,28 @@ class Sequencer:
                 future.set_exception(error)
 
     def _apply(self, batch: list[tuple[Cmd, asyncio.Future[list[Event]]]]) -> None:
-        apply = self.core.state.apply
-        measure = self.measure
-        timings = self.core.apply_ns
+        core = self.core
+        apply = core.state.apply
+        timings = core.apply_ns if self.measure else None
+        listeners = self.listeners
+        clock = time.perf_counter_ns
+        seq = core.seq
         for command, future in batch:
-            self.core.seq += 1
+            seq += 1
+            core.seq = seq
             try:
-                if measure:
-                    started = time.perf_counter_ns()
-                    events = apply(self.core.seq, command)
-                    timings.append(time.perf_counter_ns() - started)
+                if timings is None:
+                    events = apply(seq, command)
                 else:
-                    events = apply(self.core.seq, command)
+                    started = clock()
+                    events = apply(seq, command)
+                    timings.append(clock() - started)
             except Exception as error:  # a bug in apply: answer the caller, keep the core up
-                log.exception("apply failed on command %d", self.core.seq)
+                log.exception("apply failed on command %d", seq)
                 if not future.done():
                     future.set_exception(error)
                 continue
-            for listener in self.listeners:
+            for listener in listeners:
                 listener(events)
             if not future.done():
                 future.set_result(events)
@@ -211,6 +215,14 @@ def _encodable(taken: list[tuple[Cmd, asyncio.Future[list[Event]]]]
                ) -> tuple[list[tuple[Cmd, asyncio.Future[list[Event]]]], list[bytes]]:
     """Encode a batch for the journal; a command that cannot be encoded (a value out of
     range, say) is refused to its caller alone and never reaches the journal."""
+    try:  # the norm: everything encodes
+        return taken, [_encoder.encode(command) for command, _ in taken]
+    except (msgspec.EncodeError, OverflowError, TypeError, ValueError):
+        return _encode_each(taken)
+
+
+def _encode_each(taken: list[tuple[Cmd, asyncio.Future[list[Event]]]]
+                 ) -> tuple[list[tuple[Cmd, asyncio.Future[list[Event]]]], list[bytes]]:
     batch, payloads = [], []
     for command, future in taken:
         try:

@@ -29,11 +29,7 @@ from brokercloud.market.prices import is_on_tick
 from brokercloud.market.sessions import TAIWAN, Session
 
 Events = list[e.Event]
-_REPORTS = frozenset({c.ExchangeAccepted, c.ExchangeRejected, c.ExchangeFilled,
-                      c.ExchangeCancelled, c.ExchangeExpired, c.ExchangeAmended,
-                      c.ExchangeRequestRejected})
 _DAY_MS = 24 * 60 * 60 * 1000
-
 
 class CoreState:
     def __init__(self) -> None:
@@ -77,12 +73,7 @@ class CoreState:
     def apply(self, seq: int, command: c.Cmd) -> Events:
         """Apply one journaled command; returns what it decided."""
         self.seq = seq
-        kind = type(command)
-        if kind in _REPORTS and command.line:  # type: ignore[attr-defined]
-            line = command.line  # type: ignore[attr-defined]
-            self.line_seqs[line] = max(self.line_seqs.get(line, 0),
-                                       command.line_seq)  # type: ignore[attr-defined]
-        return self._handlers[kind](seq, command)
+        return self._handlers[type(command)](seq, command)
 
     # -- reference data ------------------------------------------------------------------------
 
@@ -180,7 +171,8 @@ class CoreState:
     def _place(self, seq: int, cmd: c.PlaceOrder) -> Events:
         """A new order through the checks in the thesis's order. Each check is a cheap test
         for the common case, falling back to the function that names the exact failure."""
-        self._roll_day(cmd.at)
+        if cmd.at >= self._day_start + _DAY_MS:
+            self._roll_day(cmd.at)
         broker = self.brokers.get(cmd.broker)
         if broker is None:
             return [_order_refused(seq, cmd, Code.UNKNOWN_BROKER)]
@@ -410,6 +402,8 @@ class CoreState:
     # -- reports from the lines and the exchange -----------------------------------------------
 
     def _report_target(self, seq: int, cmd: c.Cmd, order_id: str) -> Order | None:
+        if isinstance(cmd, c.ExchangeReport) and cmd.line:
+            self.line_seqs[cmd.line] = max(self.line_seqs.get(cmd.line, 0), cmd.line_seq)
         order = self.orders.get(order_id)
         if order is None:
             report = e.UnknownReport(seq=seq, broker="", order_id=order_id,
