@@ -31,6 +31,7 @@ from brokercloud.market.sessions import TAIWAN, Session
 Events = list[e.Event]
 _DAY_MS = 24 * 60 * 60 * 1000
 
+
 class CoreState:
     def __init__(self) -> None:
         self.brokers: dict[str, Broker] = {}
