@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = {k: v for k, v in vars(args).items() if k != "command"}
         return run(StandaloneOptions(**options))
     if args.command == "simulate":
-        from brokercloud.demo import serve as simulate  # noqa: PLC0415
+        from brokercloud.simulate import simulate  # noqa: PLC0415
 
         return simulate(seed=args.seed, rate=args.rate, days=args.days)
     from brokercloud.platform import ServeOptions, serve  # noqa: PLC0415 (lean start-up)

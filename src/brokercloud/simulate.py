@@ -1,8 +1,6 @@
-"""``brokercloud serve`` for now: the exchange simulator running demo days on its simulated
-clock, printing each phase as it happens and the day's closing board.
-
-Later issues grow this into the whole platform (lines, core, back office, AP server).
-"""
+"""``brokercloud simulate``: the exchange simulator running whole days on its simulated clock,
+in seconds, printing each phase as it happens and the day's closing board (references roll
+from one day to the next)."""
 
 from __future__ import annotations
 
@@ -30,7 +28,7 @@ _ANNOUNCED = {
 }
 
 
-def serve(*, seed: int = 1, rate: int = 20, days: int = 1) -> int:
+def simulate(*, seed: int = 1, rate: int = 20, days: int = 1) -> int:
     console = Console()
     listed = demo_instruments()
     listings = [(item.instrument, item.reference) for item in listed]
