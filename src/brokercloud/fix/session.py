@@ -184,6 +184,23 @@ class FixSession(asyncio.Protocol):
     def session_id(self) -> str:
         return self.config.session_id if self.config else "(unbound)"
 
+    def _bound_store(self) -> SessionStore:
+        """The handlers below run only once a Logon bound the session; this says so loudly
+        if that ever stops being true (an ``assert`` would vanish under ``python -O``)."""
+        if self.store is None:
+            raise RuntimeError(f"{self.session_id}: session used before it was bound")
+        return self.store
+
+    def _bound_config(self) -> SessionConfig:
+        if self.config is None:
+            raise RuntimeError(f"{self.session_id}: session used before it was bound")
+        return self.config
+
+    def _bound_application(self) -> Application:
+        if self.application is None:
+            raise RuntimeError(f"{self.session_id}: session used before it was bound")
+        return self.application
+
     def _transition(self, trigger: Trigger) -> None:
         new = _TRANSITIONS.get((self.state, trigger))
         if new is None:
@@ -193,7 +210,8 @@ class FixSession(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        if not isinstance(transport, asyncio.Transport):
+            raise TypeError("a FIX session runs over a stream transport")
         self._transport = transport
         loop = asyncio.get_running_loop()
         self._last_sent = self._last_received = loop.time()
@@ -309,7 +327,7 @@ class FixSession(asyncio.Protocol):
         self.disconnect()
 
     def _comp_ids_match(self, message: FixMessage) -> bool:
-        assert self.config is not None
+        self._bound_config()
         if (message.fields[t.SENDER_COMP_ID] == self.config.target_comp_id.encode()
                 and message.fields[t.TARGET_COMP_ID] == self.config.sender_comp_id.encode()):
             return True
@@ -333,14 +351,13 @@ class FixSession(asyncio.Protocol):
             return
         msg_type = _peek_bytes(raw, b"\x0135=")
         self.generate_reject(seq, error.reason, error.text, error.tag, msg_type)
-        assert self.store is not None
+        self._bound_store()
         if seq == self.store.next_target_seq:
             self.store.next_target_seq += 1
             self._drain_pending()
 
     def _dispatch(self, message: FixMessage) -> None:
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         msg_type = message.msg_type
         try:
             seq = message.seq_num
@@ -389,8 +406,7 @@ class FixSession(asyncio.Protocol):
 
     def _process(self, message: FixMessage, seq: int) -> None:
         """A message in sequence: act on it, then count it."""
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         msg_type = message.msg_type
         store.next_target_seq = seq + 1
         if msg_type in ADMIN_MSG_TYPES:
@@ -404,8 +420,7 @@ class FixSession(asyncio.Protocol):
         self._next_application(message, seq)
 
     def _next_application(self, message: FixMessage, seq: int) -> None:
-        application = self.application
-        assert application is not None
+        application = self._bound_application()
         if message.msg_type not in FIX44_MSG_TYPES and message.msg_type[:1] != b"U":
             self.generate_reject(seq, Reason.INVALID_MSG_TYPE, "Invalid MsgType", t.MSG_TYPE,
                                  message.msg_type)
@@ -426,8 +441,7 @@ class FixSession(asyncio.Protocol):
                                           "Application error; message not processed")
 
     def _drain_pending(self) -> None:
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         pending = self._pending
         while pending and self.state is not State.DISCONNECTED:
             expected = store.next_target_seq
@@ -446,8 +460,8 @@ class FixSession(asyncio.Protocol):
     # -- next_*: inbound session messages ------------------------------------------------------
 
     def next_logon(self, message: FixMessage, seq: int) -> None:
-        store = self.store
-        assert store is not None and self.config is not None
+        store = self._bound_store()
+        self._bound_config()
         if self.state is State.ACTIVE:
             self.generate_reject(seq, Reason.VALUE_INCORRECT, "Already logged on", None,
                                  MsgType.LOGON)
@@ -488,7 +502,7 @@ class FixSession(asyncio.Protocol):
             store.next_target_seq = seq + 1
         if not self.logged_on.done():
             self.logged_on.set_result(True)
-        assert self.application is not None
+        self._bound_application()
         self.application.on_logon(self)
 
     def next_heartbeat(self, message: FixMessage) -> None:
@@ -515,8 +529,7 @@ class FixSession(asyncio.Protocol):
 
     def next_gap_fill(self, message: FixMessage) -> None:
         """SequenceReset-GapFill: the peer skips admin messages up to NewSeqNo."""
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         new_seq = message.get_int(t.NEW_SEQ_NO)
         if new_seq >= store.next_target_seq:
             store.next_target_seq = new_seq
@@ -527,8 +540,7 @@ class FixSession(asyncio.Protocol):
 
     def next_sequence_reset(self, message: FixMessage) -> None:
         """SequenceReset-Reset: the peer's next seq is NewSeqNo, whatever this one carries."""
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         try:
             message.get_bool(t.GAP_FILL_FLAG)  # neither Y nor N: malformed, not a reset
             new_seq = message.get_int(t.NEW_SEQ_NO)
@@ -582,7 +594,8 @@ class FixSession(asyncio.Protocol):
     # -- generate_*: outbound session messages -------------------------------------------------
 
     def generate_logon(self, *, reset: bool = False) -> None:
-        assert self.config is not None and self.store is not None
+        self._bound_config()
+        self._bound_store()
         config = self.config
         fields: list[tuple[bytes, bytes | str | int]] = [
             (t.ENCRYPT_METHOD, 0), (t.HEART_BT_INT, self._heartbeat_s or config.heartbeat_s)]
@@ -637,7 +650,7 @@ class FixSession(asyncio.Protocol):
 
     def do_reject_sending_time(self, message: FixMessage, seq: int) -> None:
         """SendingTime too far from our clock (FIX 2o): Reject, count the message, Logout."""
-        assert self.store is not None
+        self._bound_store()
         self.generate_reject(seq, Reason.SENDING_TIME_ACCURACY_PROBLEM,
                              "SendingTime accuracy problem", None, message.msg_type)
         if seq == self.store.next_target_seq:
@@ -656,8 +669,7 @@ class FixSession(asyncio.Protocol):
 
     def do_resend(self, begin: int, end: int) -> None:
         """Resend our stored application messages with PossDupFlag; gap-fill admin ones."""
-        store = self.store
-        assert store is not None
+        store = self._bound_store()
         last = store.next_sender_seq - 1
         if end == 0 or end > last:
             end = last
