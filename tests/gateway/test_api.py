@@ -224,7 +224,8 @@ def test_openapi_when_read_then_every_route_documented(api):
                      "/api/v1/fills", "/api/v1/approvals", "/api/v1/approvals/{order_id}",
                      "/api/v1/certificates", "/api/v1/positions", "/api/v1/accounts",
                      "/api/v1/accounts/{account}/limits", "/api/v1/accounts/{account}/status",
-                     "/api/v1/platform/brokers", "/api/v1/orders/batch"}
+                     "/api/v1/platform/brokers", "/api/v1/orders/batch", "/api/v1/staff",
+                     "/api/v1/orders/cancel-batch"}
 
 
 def test_positions_when_investor_then_own_account_holdings_and_offers(api):
@@ -316,3 +317,41 @@ def test_stream_when_quotes_subscribed_then_delivered_and_bad_request_answered(a
         hub.publish_quote("2330", b'{"type": "quote", "symbol": "2330", "last_price": 7480}')
         quote = json.loads(stream.receive_text())
         assert (quote["symbol"], quote["last_price"]) == ("2330", 7480)
+
+
+def test_staff_when_admin_adds_a_supervisor_then_it_can_log_in_and_approve(api):
+    admin = _token(api, "admin1")
+    added = api.post("/api/v1/staff", headers=admin, json={
+        "user_id": "sup9", "role": "supervisor", "password": "a long password 9",
+        "branch": "001", "level": 1})
+    assert (added.status_code, added.json()) == (201, {"user_id": "sup9"})
+    big = api.post("/api/v1/orders", json=_order(qty=200_000), headers=_token(api, "inv1"))
+    decided = api.post(f"/api/v1/approvals/{big.json()['order_id']}", json={"approve": True},
+                       headers={"Authorization": "Bearer " + api.post(
+                           "/api/v1/sessions", json={"user_id": "sup9",
+                                                     "password": "a long password 9"}
+                       ).json()["token"]})
+    assert decided.json()["state"] == "pending_send"
+    again = api.post("/api/v1/staff", headers=admin, json={
+        "user_id": "sup9", "role": "clerk", "password": "another password"})
+    assert (again.status_code, again.json()["code"]) == (422, 2006)
+    foreign = api.post("/api/v1/staff", headers=admin, json={
+        "user_id": "s2", "role": "salesperson", "password": "a long password 2",
+        "accounts": ["22220001"]})
+    assert (foreign.status_code, foreign.json()["field"]) == (422, "accounts")
+    for user in ("sup1", "clerk1", "inv1", "op"):
+        assert api.post("/api/v1/staff", headers=_token(api, user), json={
+            "user_id": "x1", "role": "clerk",
+            "password": "a long password 1"}).status_code == 403
+
+
+def test_cancel_batch_when_staff_then_own_broker_cancelled_and_others_refused(api):
+    mine = api.post("/api/v1/orders", json=_order(ref="m1"), headers=_token(api, "clerk1"))
+    theirs = api.post("/api/v1/orders", json=_order("22220001", "t1"),
+                      headers=_token(api, "inv2"))
+    results = api.post("/api/v1/orders/cancel-batch", headers=_token(api, "clerk1"), json={
+        "order_ids": [mine.json()["order_id"], theirs.json()["order_id"], "nope"]}).json()
+    assert [(r["order"] or {}).get("state") for r in results] == ["cancelled", None, None]
+    assert [(r["error"] or {}).get("code") for r in results] == [None, 4101, 4101]
+    assert api.post("/api/v1/orders/cancel-batch", headers=_token(api, "inv1"), json={
+        "order_ids": ["x"]}).status_code == 403

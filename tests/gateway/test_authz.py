@@ -31,7 +31,7 @@ def _allowed(role: Role, action: Action, broker: str, account: str) -> bool:
         Role.INVESTOR: trading | viewing, Role.SALESPERSON: trading | viewing,
         Role.CLERK: trading | viewing, Role.DMA_CLIENT: trading | viewing,
         Role.SUPERVISOR: viewing | {Action.VIEW_APPROVALS, Action.DECIDE_APPROVAL},
-        Role.BROKER_ADMIN: viewing | {Action.MANAGE_ACCOUNTS},
+        Role.BROKER_ADMIN: viewing | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF},
         Role.OPERATOR: {Action.VIEW_PLATFORM},
     }[role]
     if action not in grants:
@@ -63,8 +63,8 @@ def test_authorize_when_cell_then_allowed_exactly_as_the_policy_says(role, actio
 def test_matrix_when_counted_then_every_forbidden_cell_is_covered():
     denied = [cell for cell in CELLS if not _allowed(*cell)]
     # allowed: 3 account-bound roles x 6 actions x 1 x 1 + clerk 6 x 2 + supervisor 5 x 2
-    # + admin 4 x 2 + operator 1 x 2 x 2 = 52 of 280
-    assert len(CELLS) == 7 * 10 * 2 * 2 and len(denied) == 228
+    # + admin 5 x 2 + operator 1 x 2 x 2 = 54 of 308
+    assert len(CELLS) == 7 * 11 * 2 * 2 and len(denied) == 254
 
 
 def test_account_scope_when_bound_role_then_own_accounts_else_whole_broker():

@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     VIEW_APPROVALS = "view_approvals"
     DECIDE_APPROVAL = "decide_approval"
     MANAGE_ACCOUNTS = "manage_accounts"
+    MANAGE_STAFF = "manage_staff"
     VIEW_PLATFORM = "view_platform"
 
 
@@ -38,7 +39,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     Role.CLERK: frozenset(_TRADE | _VIEW),
     Role.DMA_CLIENT: frozenset(_TRADE | _VIEW),
     Role.SUPERVISOR: frozenset(_VIEW | {Action.VIEW_APPROVALS, Action.DECIDE_APPROVAL}),
-    Role.BROKER_ADMIN: frozenset(_VIEW | {Action.MANAGE_ACCOUNTS}),
+    Role.BROKER_ADMIN: frozenset(_VIEW | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF}),
     Role.OPERATOR: frozenset({Action.VIEW_PLATFORM}),
 }
 

@@ -19,12 +19,14 @@ from brokercloud.core.oms import OrderState
 from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
+from brokercloud.gateway.identities import AuthError, User
 from brokercloud.gateway.schemas import (
     AccountRequest,
     AmendRequest,
     BatchItem,
     BatchRequest,
     BrokerUsage,
+    CancelBatchRequest,
     CertificateRequest,
     CertificateResponse,
     Decision,
@@ -36,6 +38,7 @@ from brokercloud.gateway.schemas import (
     OrderRequest,
     OrderView,
     PositionView,
+    StaffRequest,
     StatusRequest,
 )
 from brokercloud.gateway.signing import CertificateError
@@ -379,3 +382,57 @@ async def brokers(g: GatewayDep, caller: CallerDep) -> list[BrokerUsage]:
         filled_orders=sum(1 for o in orders_of(g.state, broker.broker)
                           if o.state is OrderState.FILLED))
         for broker in g.state.brokers.values()]
+
+
+_STAFF_ROLES = frozenset({c.Role.SALESPERSON, c.Role.CLERK, c.Role.SUPERVISOR,
+                          c.Role.BROKER_ADMIN, c.Role.DMA_CLIENT})
+
+
+@router.post("/api/v1/staff", status_code=201)
+async def add_staff(g: GatewayDep, caller: CallerDep, body: StaffRequest) -> dict[str, str]:
+    """A broker administrator adds staff to its own broker; supervisors also become known to
+    the core, which checks their level on every approval."""
+    authorize(caller, Action.MANAGE_STAFF, broker=caller.broker)
+    if body.role not in _STAFF_ROLES:
+        raise ApiError(422, Code.INVALID_REFERENCE_DATA, "role")
+    foreign = [a for a in body.accounts
+               if (acct := g.state.accounts.get(a)) is None or acct.broker != caller.broker]
+    if foreign:
+        raise ApiError(422, Code.UNKNOWN_ACCOUNT, "accounts")
+    user = User(user_id=body.user_id, broker=caller.broker, role=body.role, branch=body.branch,
+                accounts=tuple(body.accounts), level=body.level)
+    try:
+        await g.identities.add_user_async(user, body.password)
+    except AuthError as error:
+        raise ApiError(422, error.code, "user_id") from error
+    if body.role is c.Role.SUPERVISOR:
+        await _reference_change(g, c.AddStaff(at=g.now_ms(), broker=caller.broker,
+                                              user=body.user_id, role=body.role,
+                                              branch=body.branch, level=body.level))
+    return {"user_id": body.user_id}
+
+
+@router.post("/api/v1/orders/cancel-batch", response_model=list[BatchItem])
+async def cancel_batch(g: GatewayDep, body: CancelBatchRequest,
+                       caller: CallerDep) -> list[BatchItem]:
+    """Group cancels for staff: each order is cancelled or refused on its own."""
+    if caller.role is c.Role.INVESTOR:
+        raise ForbiddenError
+    results = []
+    for order_id in body.order_ids:
+        try:
+            order = _visible(g, caller, order_id, Action.CANCEL_ORDER)
+            events = await g.sequencer.submit(c.CancelOrder(
+                at=g.now_ms(), broker=order.broker, user=caller.user_id, order_id=order_id))
+            refused = next((x for x in events if isinstance(x, e.CommandRejected)), None)
+            if refused is not None:
+                raise ApiError(422, refused.code)
+            results.append(BatchItem(client_ref=order.client_ref,
+                                     order=_view(g.state.orders[order_id])))
+        except ApiError as error:
+            results.append(BatchItem(client_ref=order_id, error=ErrorBody(
+                code=int(error.code), message=str(error), field=error.field)))
+        except ForbiddenError as error:
+            results.append(BatchItem(client_ref=order_id, error=ErrorBody(
+                code=int(error.code), message=str(error))))
+    return results

@@ -158,3 +158,19 @@ class BatchItem(BaseModel):
     client_ref: str
     order: OrderView | None = None
     error: ErrorBody | None = None
+
+
+class StaffRequest(BaseModel):
+    """A broker administrator adds a member of staff (investors come with their accounts)."""
+
+    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")
+    role: c.Role
+    password: str = Field(min_length=12, max_length=256)
+    branch: str = Field(default="", max_length=10)
+    level: int = Field(default=0, ge=0, le=9, description="supervisors: approval level")
+    accounts: list[str] = Field(default=[], max_length=1000,
+                                description="salespeople: their customers' accounts")
+
+
+class CancelBatchRequest(BaseModel):
+    order_ids: list[str] = Field(min_length=1, max_length=500)
