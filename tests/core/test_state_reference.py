@@ -81,6 +81,21 @@ def test_add_branch_when_broker_known_then_branch_recorded() -> None:
     assert state.brokers[BROKER].branches == {BRANCH: "Head office"}
 
 
+def test_add_branch_when_duplicate_then_already_exists_and_first_name_kept() -> None:
+    state, results = apply_all(broker(), branch(),
+                               c.AddBranch(at=T0, broker=BROKER, branch=BRANCH, name="Renamed"))
+    assert results[2] == [e.CommandRejected(seq=3, broker=BROKER, code=Code.ALREADY_EXISTS,
+                                            command="AddBranch")]
+    assert state.brokers[BROKER].branches == {BRANCH: "Head office"}
+
+
+def test_add_branch_when_same_code_at_another_broker_then_both_kept() -> None:
+    state, results = apply_all(broker(), broker(OTHER_BROKER), branch(), branch(OTHER_BROKER))
+    assert results[3] == [e.ReferenceChanged(seq=4, broker=OTHER_BROKER, what="branch",
+                                             key=BRANCH)]
+    assert state.brokers[OTHER_BROKER].branches == {BRANCH: "Head office"}
+
+
 def test_add_staff_when_unknown_broker_then_unknown_broker() -> None:
     _, results = apply_all(c.AddStaff(at=T0, broker="9Z99", user="u", role=Role.CLERK))
     assert refused_code(results[0]) == Code.UNKNOWN_BROKER

@@ -92,6 +92,8 @@ class CoreState:
         broker = self.brokers.get(cmd.broker)
         if broker is None:
             return _refused(seq, cmd.broker, Code.UNKNOWN_BROKER, cmd)
+        if cmd.branch in broker.branches:
+            return _refused(seq, cmd.broker, Code.ALREADY_EXISTS, cmd)
         broker.branches[cmd.branch] = cmd.name
         return [e.ReferenceChanged(seq=seq, broker=cmd.broker, what="branch", key=cmd.branch)]
 
