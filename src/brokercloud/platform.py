@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import datetime
 import logging
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
+from brokercloud.shutdown import stop_on_signals
 
 log = logging.getLogger("brokercloud.platform")
 
@@ -179,11 +179,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)
     ca = demo_certificates(data, datetime.datetime.now(datetime.UTC))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with _exchange(options, registry) as exchange:
         market = asyncio.create_task(_simulated_market(exchange, options.seed))
         lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]

@@ -4,9 +4,7 @@ feed, until interrupted."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from brokercloud.exchange.registry import LineRegistry, demo_registry, load_regi
 from brokercloud.exchange.server import ExchangeConfig, running_exchange
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
+from brokercloud.shutdown import stop_on_signals
 
 DEMO_BROKERS = ["9A00", "9B00", "9C00"]
 
@@ -60,11 +59,7 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
     config = ExchangeConfig(data_dir=options.data_dir, host=options.host,
                             fix_port=options.fix_port, md_port=options.md_port, seed=options.seed,
                             price_stabilization=options.price_stabilization)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with running_exchange(config, registry, listings, make_clock(options)) as running:
         console.print(f"exchange simulator: FIX 4.4 on {options.host}:{running.fix_port} "
                       f"(TargetCompID {registry.target_comp_id}), market data on "
