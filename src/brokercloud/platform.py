@@ -55,6 +55,7 @@ class ServeOptions(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     http_port: int = 8000
     seed: int = 1
+    lines_per_broker: int = 2
 
 
 def demo_reference(now_ms: int) -> list[c.Cmd]:
@@ -167,7 +168,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     console = console or Console()
     data = Path(options.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    registry = demo_registry([broker for broker, _ in DEMO_BROKERS])
+    registry = demo_registry([broker for broker, _ in DEMO_BROKERS], options.lines_per_broker)
     now_ms = int(datetime.datetime.now().timestamp() * 1000)
     core = Core(data / "core")
     if not core.state.brokers:
@@ -194,6 +195,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
+                                               ws_per_message_deflate=False,
                                                timeout_graceful_shutdown=5))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
