@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from fastapi import APIRouter, Depends, Header, Request, WebSocket, WebSocketDisconnect
@@ -18,7 +18,14 @@ from brokercloud.core.model import Order
 from brokercloud.core.oms import OrderState
 from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
-from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
+from brokercloud.gateway.authz import (
+    Action,
+    Caller,
+    ForbiddenError,
+    account_scope,
+    authorize,
+    caller_for,
+)
 from brokercloud.gateway.identities import AuthError, User
 from brokercloud.gateway.schemas import (
     AccountRequest,
@@ -63,11 +70,6 @@ def _view(order: Order) -> OrderView:
                      exchange_order_id=order.exchange_order_id)
 
 
-def _caller(user: Any) -> Caller:
-    return Caller(user.user_id, user.broker, c.Role(user.role), frozenset(user.accounts),
-                  getattr(user, "branch", ""), getattr(user, "level", 0))
-
-
 GatewayDep = Annotated[GatewayContext, Depends(gateway)]
 
 
@@ -79,7 +81,7 @@ async def authenticated(g: GatewayDep,
         user = g.identities.authenticate(authorization[7:], g.now_ms())
     except Exception as error:
         raise ApiError(401, getattr(error, "code", Code.SESSION_INVALID)) from error
-    return _caller(user)
+    return caller_for(user, g.state.accounts)
 
 
 CallerDep = Annotated[Caller, Depends(authenticated)]
@@ -237,7 +239,7 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
     ``resume_after`` replays what came after the last sequence number a client saw."""
     g: GatewayContext = websocket.app.state.gateway
     try:
-        caller = _caller(g.identities.authenticate(token, g.now_ms()))
+        caller = caller_for(g.identities.authenticate(token, g.now_ms()), g.state.accounts)
     except Exception:
         await websocket.close(code=WS_POLICY_VIOLATION, reason="log in first")
         return
