@@ -39,6 +39,7 @@ class Code(enum.IntEnum):
     ALREADY_EXISTS = 2006
     INVALID_REFERENCE_DATA = 2007
     DISCOUNT_OUT_OF_RANGE = 2008
+    TOO_MANY_ORDERS = 2009
     # 21xx: account checks
     UNKNOWN_ACCOUNT = 2101
     ACCOUNT_SUSPENDED = 2102
@@ -150,6 +151,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.DISCOUNT_OUT_OF_RANGE: (
         "A commission discount is 0 to 10,000 basis points of the broker's rate.",
         "手續費折扣須介於 0 至 10,000 基點（萬分之一）之間。"),
+    Code.TOO_MANY_ORDERS: (
+        "The request would place more than 500 orders; split it.",
+        "單次請求委託筆數超過 500 筆，請分批送出。"),
     Code.UNKNOWN_ACCOUNT: ("No such account.", "查無此帳號。"),
     Code.ACCOUNT_SUSPENDED: ("The account is suspended.", "該帳戶已暫停交易。"),
     Code.ACCOUNT_DEFAULTED: (

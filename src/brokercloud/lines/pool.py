@@ -54,6 +54,11 @@ class LineConfig(msgspec.Struct, frozen=True):
     rate: float = 20
 
 
+def specs_of(lines: Iterable[LineConfig]) -> list[LineSpec]:
+    """What the scheduler and the usage counts need of each line's configuration."""
+    return [LineSpec(line.line, line.brokers, line.rate) for line in lines]
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -86,7 +91,7 @@ class LinePool:
         self._host, self._port = host, port
         self._target = target_comp_id
         self._heartbeat_s = heartbeat_s
-        specs = [LineSpec(line.line, line.brokers, line.rate) for line in lines]
+        specs = specs_of(lines)
         self.scheduler = Scheduler(specs)
         self.usage = usage if usage is not None else LineUsage(specs)
         self.sessions: dict[str, FixSession] = {}
