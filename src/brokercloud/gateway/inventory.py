@@ -8,7 +8,9 @@ what an account holds into orders, before any of them is placed.
 - **Price**: the one given, or the reference moved by ``offset_bp`` and rounded up to a tick (a
   sell is never priced below what was asked), kept within today's limits.
 - **Client references** derive from the request's: ``<ref>-<symbol>-<n>`` and
-  ``<ref>-<symbol>-odd``, so sending the same request again places nothing twice.
+  ``<ref>-<symbol>-odd``. Sending the same request again never places an order twice: where
+  it plans a reference already used, the first order is the answer; where nothing is left to
+  sell (the first request holds it), nothing is planned.
 
 Each sale is then placed through the normal order path: the risk checks decide, not this plan.
 """
