@@ -7,7 +7,8 @@ supervisor ``sup-tc``; 2317 listed; 11110001 holds 3,000 shares of 2330 and 12,3
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import argon2
@@ -69,20 +70,26 @@ class World:
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@contextlib.contextmanager
+def serving(tmp_path: Path, usage: LineUsage | None,
+            now_ms: Callable[[], int] = lambda: NOW) -> Iterator[TestClient]:
+    """The AP server on a fresh core and identity store with the channel world."""
     core = Core(tmp_path / "core", fsync=False)
     core.execute(channel_reference())
     identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
         time_cost=1, memory_cost=1024, parallelism=1))
     for user in CHANNEL_USERS:
         identities.add_user(user, PASSWORD)
-    usage = LineUsage(LINES)
-    holder: list[World] = []
-    app = create_app(core, identities, now_ms=lambda: holder[0].now if holder else NOW,
-                     line_usage=usage)
-    with TestClient(app) as client:
-        holder.append(World(client, usage))
-        yield holder[0]
+    with TestClient(create_app(core, identities, now_ms=now_ms, line_usage=usage)) as client:
+        yield client
     identities.close()
     core.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    usage = LineUsage(LINES)
+    holder: list[World] = []
+    with serving(tmp_path, usage, lambda: holder[0].now if holder else NOW) as client:
+        holder.append(World(client, usage))
+        yield holder[0]
