@@ -174,7 +174,7 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             assert (placed[1].amount, placed[1].level) == (763_085, 1)
             await asyncio.sleep(0.2)
             assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
-            await p.sequencer.submit(c.Approve(at=T0 + 4_000_000, broker="9A00", user="chen",
+            await p.sequencer.submit(c.Approve(at=T0 + 3_700_000, broker="9A00", user="chen",
                                                order_id=order_id))
             orders = p.core.state.orders
             await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)

@@ -24,6 +24,7 @@ from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
+from brokercloud.lines.usage import LineUsage
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -51,7 +52,8 @@ class GatewayContext:
 
     def __init__(self, sequencer: Sequencer, identities: Identities,
                  now_ms: Callable[[], int], hub: EventHub,
-                 ca: CertificateAuthority | None = None) -> None:
+                 ca: CertificateAuthority | None = None,
+                 line_usage: LineUsage | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
         self.verifier = SignatureVerifier(ca, clock=now_ms) if ca is not None else None
@@ -59,6 +61,7 @@ class GatewayContext:
         self.identities = identities
         self.now_ms = now_ms
         self.hub = hub
+        self.line_usage = line_usage
         sequencer.listeners.append(hub.publish)
 
 
@@ -115,16 +118,26 @@ OnStart = Callable[[Sequencer], Awaitable[Callable[[], Awaitable[None]] | None]]
 def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
-               ca: CertificateAuthority | None = None) -> FastAPI:
+               ca: CertificateAuthority | None = None,
+               line_usage: LineUsage | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
-    authority, investors' orders must be signed with a certificate it issued."""
-    from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
+    authority, investors' orders must be signed with a certificate it issued; with the line
+    pool's usage, the operator sees the shared lines."""
+    # the routers import this module
+    from brokercloud.gateway import (  # noqa: PLC0415
+        admin_routes,
+        inventory_routes,
+        operator_routes,
+        routes,
+        supervisor_routes,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
-            app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca)
+            app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
+                                               line_usage)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield
@@ -143,5 +156,6 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(_LimitBody)
-    app.include_router(router)
+    for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes):
+        app.include_router(module.router)
     return app
