@@ -4,8 +4,9 @@ Callers branch on codes, metrics count them and tests assert them; each code has
 sentence in English and in Traditional Chinese so a person always learns what happened.
 Ranges: 1xxx basic order checks (market rules), 2xxx the middle office (20xx commands and
 orders, 21xx account, 22xx stock attributes, 23xx trade attributes, 24xx regulator, 25xx
-tiered approval), 3xxx exchange order handling, 31xx reasons an exchange order ended without a
-fill, 35xx the exchange's network front.
+tiered approval, 26xx exchange reports that contradict the order), 3xxx exchange order
+handling, 31xx reasons an exchange order ended without a fill, 35xx the exchange's network
+front.
 Later subsystems take the free ranges.
 """
 
@@ -66,6 +67,10 @@ class Code(enum.IntEnum):
     APPROVAL_DENIED = 2504
     APPROVAL_EXPIRED = 2505
     SUPERVISOR_OTHER_BRANCH = 2506
+    # 26xx: exchange reports that contradict our order (held for the operator)
+    FILL_ABOVE_OPEN_QTY = 2601
+    FILL_FOR_CLOSED_ORDER = 2602
+    FILL_PRICE_BEYOND_LIMIT = 2603
     # 40xx: identities and sessions
     INVALID_CREDENTIALS = 4001
     USER_LOCKED = 4002
@@ -198,6 +203,16 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.SUPERVISOR_OTHER_BRANCH: (
         "The order is of another branch's customer; a supervisor of that branch or of the "
         "head office decides.", "該委託屬其他分公司客戶，須由該分公司或總公司主管核准。"),
+    Code.FILL_ABOVE_OPEN_QTY: (
+        "The exchange reported a fill larger than the order's open quantity; it is held for "
+        "the operator, not booked.",
+        "交易所回報成交數量大於委託未成交數量，暫不入帳，待人員處理。"),
+    Code.FILL_FOR_CLOSED_ORDER: (
+        "The exchange reported a fill for an order that is no longer open; it is held for "
+        "the operator, not booked.", "交易所回報已結束委託之成交，暫不入帳，待人員處理。"),
+    Code.FILL_PRICE_BEYOND_LIMIT: (
+        "The exchange reported a fill at a price worse than the order's limit; it is booked "
+        "and flagged for the operator.", "交易所回報成交價劣於委託限價，已入帳並通知人員處理。"),
     Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
     Code.USER_LOCKED: (
         "Too many failed logins: the user is locked for a while.",

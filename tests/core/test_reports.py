@@ -137,6 +137,51 @@ def test_fill_when_redelivered_after_order_filled_then_nothing_changes() -> None
     assert desk.account().used_trading == 76_308
 
 
+def test_fill_when_above_open_quantity_then_held_as_discrepancy_and_order_unchanged() -> None:
+    """The exchange's report contradicts the order: believing it would sell or buy more than
+    was asked; dropping it would lose a trade. It waits for the operator, with every field."""
+    desk = Desk()
+    order_id = desk.live(qty=2 * LOT)
+    desk.fill(order_id, LOT, exec_id="E1")
+    before = (used(desk), dict(desk.account().bought), desk.order(order_id).cum_qty)
+    events = desk.fill(order_id, 2 * LOT, exec_id="E2")
+    assert events == [e.ReportDiscrepancy(
+        seq=desk.seq, broker=BROKER, account=ACCOUNT, order_id=order_id, exec_id="E2",
+        price=7_620, qty=2 * LOT, code=Code.FILL_ABOVE_OPEN_QTY)]
+    assert desk.state.discrepancies == events
+    assert (used(desk), dict(desk.account().bought), desk.order(order_id).cum_qty) == before
+    assert "E2" not in (desk.order(order_id).fills or {})
+
+
+@pytest.mark.parametrize("finish", ["filled", "cancelled"])
+def test_fill_when_order_already_closed_then_held_as_discrepancy(finish: str) -> None:
+    desk = Desk()
+    order_id = desk.live(qty=LOT)
+    if finish == "filled":
+        desk.fill(order_id, LOT, exec_id="E1")
+    else:
+        desk.do(c.ExchangeCancelled(at=desk.tick(), order_id=order_id, qty=LOT))
+    state = desk.order(order_id).state
+    events = desk.fill(order_id, LOT, exec_id="E9")
+    assert [(event.code, event.exec_id) for event in events] == [
+        (Code.FILL_FOR_CLOSED_ORDER, "E9")]
+    assert desk.order(order_id).state is state
+    assert desk.account().bought == ({TSMC: LOT} if finish == "filled" else {})
+
+
+@pytest.mark.parametrize(("side", "price"), [(BUY, 7_630), (SELL, 7_610)])
+def test_fill_when_price_worse_than_limit_then_booked_and_flagged(side, price) -> None:
+    """The trade happened at the exchange: it counts, and the operator is told."""
+    desk = Desk()
+    order_id = desk.live(side=side, qty=LOT, price=7_620)
+    events = desk.fill(order_id, LOT, price=price, exec_id="E1")
+    assert kinds(events) == ["Fill", "OrderUpdated", "ReportDiscrepancy"]
+    assert events[-1].code is Code.FILL_PRICE_BEYOND_LIMIT
+    assert desk.order(order_id).state is OrderState.FILLED
+    assert desk.state.discrepancies == [events[-1]]
+    assert desk.fill(order_id, LOT, price=7_620, exec_id="E1") == []  # re-delivered: once
+
+
 def test_fill_when_price_better_than_limit_then_difference_released_at_once() -> None:
     """Filled at 76.0: value 760,000 + 1,083 = 761,083; loan 456,000; own 305,083."""
     desk = Desk()

@@ -94,5 +94,18 @@ class UnknownReport(Evt):
     report: str
 
 
+class ReportDiscrepancy(Evt):
+    """An exchange fill that contradicts our order (``code`` says how): kept for the operator.
+    The exchange's trade stands, so nothing is silently dropped or silently believed."""
+
+    account: str
+    order_id: str
+    exec_id: str
+    price: int
+    qty: int
+    code: Code
+
+
 Event = (CommandRejected | ReferenceChanged | OrderUpdated | OrderRejected | ApprovalRequested
-         | ApprovalDecided | SendOrder | SendCancel | SendAmend | Fill | UnknownReport)
+         | ApprovalDecided | SendOrder | SendCancel | SendAmend | Fill | UnknownReport
+         | ReportDiscrepancy)

@@ -39,6 +39,7 @@ class CoreState:
         self.listed: dict[str, Listed] = {}
         self.orders: dict[str, Order] = {}
         self.unknown_reports: list[e.UnknownReport] = []
+        self.discrepancies: list[e.ReportDiscrepancy] = []
         self.line_seqs: dict[str, int] = {}  # highest report sequence number absorbed per line
         self.trading_day = ""  # YYYYMMDD of the last order; a new day restarts the counters
         self.order_counter = 0
@@ -484,8 +485,10 @@ class CoreState:
             order.fills = {}
         elif cmd.exec_id in order.fills:
             return []  # re-delivered: fills are applied once, by exec ID
-        if order.state not in AT_EXCHANGE:
-            return []
+        if order.state not in AT_EXCHANGE or cmd.qty > order.leaves:
+            return [self._discrepancy(seq, order, cmd, Code.FILL_ABOVE_OPEN_QTY
+                                      if order.state in AT_EXCHANGE
+                                      else Code.FILL_FOR_CLOSED_ORDER)]
         order.fills[cmd.exec_id] = (cmd.at, cmd.price, cmd.qty)
         order.cum_qty += cmd.qty
         order.leaves = max(order.qty - order.cum_qty, 0)
@@ -502,10 +505,23 @@ class CoreState:
         self._move(order, trigger, cmd.at, seq, "exchange")
         if order.leaves == 0:
             order.pending = ""
-        return [e.Fill(seq=seq, broker=order.broker, account=order.account,
-                       order_id=order.order_id, exec_id=cmd.exec_id, symbol=order.symbol,
-                       side=int(order.side), price=cmd.price, qty=cmd.qty),
-                self._update(order)]
+        events: Events = [e.Fill(seq=seq, broker=order.broker, account=order.account,
+                                 order_id=order.order_id, exec_id=cmd.exec_id,
+                                 symbol=order.symbol, side=int(order.side), price=cmd.price,
+                                 qty=cmd.qty),
+                          self._update(order)]
+        if order.order_type is OrderType.LIMIT and (
+                cmd.price > order.price if order.side is Side.BUY else cmd.price < order.price):
+            events.append(self._discrepancy(seq, order, cmd, Code.FILL_PRICE_BEYOND_LIMIT))
+        return events
+
+    def _discrepancy(self, seq: int, order: Order, cmd: c.ExchangeFilled,
+                     code: Code) -> e.ReportDiscrepancy:
+        event = e.ReportDiscrepancy(seq=seq, broker=order.broker, account=order.account,
+                                    order_id=order.order_id, exec_id=cmd.exec_id,
+                                    price=cmd.price, qty=cmd.qty, code=code)
+        self.discrepancies.append(event)
+        return event
 
     def _amended(self, seq: int, cmd: c.ExchangeAmended) -> Events:
         """The exchange took an amendment: the order's terms and reservation follow it."""
