@@ -5,7 +5,7 @@ sentence in English and in Traditional Chinese so a person always learns what ha
 Ranges: 1xxx basic order checks (market rules), 2xxx the middle office (20xx commands and
 orders, 21xx account, 22xx stock attributes, 23xx trade attributes, 24xx regulator, 25xx
 tiered approval), 3xxx exchange order handling, 31xx reasons an exchange order ended without a
-fill, 35xx the exchange's network front.
+fill, 35xx the exchange's network front, 6xxx the back office (60xx booking, 61xx settlement).
 Later subsystems take the free ranges.
 """
 
@@ -62,6 +62,18 @@ class Code(enum.IntEnum):
     SUPERVISOR_LEVEL_TOO_LOW = 2503
     APPROVAL_DENIED = 2504
     APPROVAL_EXPIRED = 2505
+    # 60xx: back office booking
+    HOLDINGS_WOULD_GO_NEGATIVE = 6001
+    NOT_A_TRADING_DAY = 6002
+    INVALID_FILL = 6003
+    MARGIN_POSITION_TOO_SMALL = 6004
+    EXEC_ID_CONFLICT = 6005
+    TRADE_DATE_SETTLED = 6006
+    # 61xx: back office settlement
+    NOT_A_SETTLEMENT_DAY = 6101
+    ALREADY_SETTLED = 6102
+    SETTLEMENT_OUT_OF_ORDER = 6103
+    INVESTOR_DEFAULTED = 6104
     # 40xx: identities and sessions
     INVALID_CREDENTIALS = 4001
     USER_LOCKED = 4002
@@ -182,6 +194,31 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.APPROVAL_DENIED: ("A supervisor denied the order.", "主管不核准該委託。"),
     Code.APPROVAL_EXPIRED: (
         "Nobody approved the order in time.", "委託核准逾時。"),
+    Code.HOLDINGS_WOULD_GO_NEGATIVE: (
+        "Booking this fill would make the account's holdings negative; it was not booked.",
+        "此筆成交入帳後庫存將為負數，未予入帳。"),
+    Code.NOT_A_TRADING_DAY: (
+        "The fill is dated on a day without trading.", "成交日期非交易日。"),
+    Code.INVALID_FILL: (
+        "A fill needs a positive price and quantity and a known side and credit type.",
+        "成交資料之價格、數量、買賣別或信用別有誤。"),
+    Code.MARGIN_POSITION_TOO_SMALL: (
+        "The margin sell or short cover is larger than the open margin position.",
+        "融資賣出或融券買進數量超過信用交易部位。"),
+    Code.EXEC_ID_CONFLICT: (
+        "A fill with this execution ID was already booked with different terms.",
+        "此成交序號已入帳但內容不同。"),
+    Code.TRADE_DATE_SETTLED: (
+        "The fill's trade date has already been settled.", "該成交日已完成交割。"),
+    Code.NOT_A_SETTLEMENT_DAY: (
+        "Cash and shares do not move on this day.", "該日非交割日。"),
+    Code.ALREADY_SETTLED: (
+        "This settlement date has already been settled.", "該交割日已完成交割。"),
+    Code.SETTLEMENT_OUT_OF_ORDER: (
+        "An earlier settlement date with trades is still unsettled.", "尚有較早交割日未完成交割。"),
+    Code.INVESTOR_DEFAULTED: (
+        "The investor did not pay for the day's trades by the settlement deadline.",
+        "投資人未於交割期限前完成交割，列為違約。"),
     Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
     Code.USER_LOCKED: (
         "Too many failed logins: the user is locked for a while.",
