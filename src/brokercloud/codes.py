@@ -69,6 +69,7 @@ class Code(enum.IntEnum):
     MARGIN_POSITION_TOO_SMALL = 6004
     EXEC_ID_CONFLICT = 6005
     TRADE_DATE_SETTLED = 6006
+    BACK_OFFICE_FAULT = 6007
     # 61xx: back office settlement
     NOT_A_SETTLEMENT_DAY = 6101
     ALREADY_SETTLED = 6102
@@ -210,6 +211,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "此成交序號已入帳但內容不同。"),
     Code.TRADE_DATE_SETTLED: (
         "The fill's trade date has already been settled.", "該成交日已完成交割。"),
+    Code.BACK_OFFICE_FAULT: (
+        "The back office failed to apply this input; it is logged for the operator.",
+        "後台處理此筆資料失敗，已記錄待查。"),
     Code.NOT_A_SETTLEMENT_DAY: (
         "Cash and shares do not move on this day.", "該日非交割日。"),
     Code.ALREADY_SETTLED: (

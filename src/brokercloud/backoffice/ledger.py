@@ -70,7 +70,7 @@ class Ledger:
         self.financed: dict[tuple[str, str], list[Lot]] = {}
         self.shorts: dict[tuple[str, str], list[Lot]] = {}
         self.day_bought: dict[tuple[date, str, str], int] = {}  # cash buys not day-traded
-        self.days: dict[date, Day] = {}  # unsettled, by settlement date
+        self.days: dict[date, Day] = {}  # by settlement date, settled ones too
         self.settled: dict[date, SettlementReport] = {}
         self.exceptions: list[ExceptionRecord] = []
         self.books = Balances()
@@ -284,11 +284,11 @@ class Ledger:
             return Code.NOT_A_SETTLEMENT_DAY
         if cmd.date in self.settled:
             return Code.ALREADY_SETTLED
-        if any(pending < cmd.date for pending in self.days):
+        if any(pending < cmd.date and pending not in self.settled for pending in self.days):
             return Code.SETTLEMENT_OUT_OF_ORDER
-        day = self.days.pop(cmd.date, None) or Day(cmd.date, cmd.date)
+        day = self.days.get(cmd.date) or Day(cmd.date, cmd.date)
         brokers_of = {account: self.accounts[account].broker for account in day.nets}
-        report = settle_day(day, self.books, brokers_of)
+        report = settle_day(day, self.books, brokers_of, self.available)
         for record in report.defaults:
             for symbol, qty in record.withheld.items():
                 position = (record.account, symbol)

@@ -57,7 +57,8 @@ class Day:
 
 class DefaultRecord(msgspec.Struct, frozen=True):
     """An investor who did not pay: the start of the broker's default workflow. The broker
-    paid ``owed`` on their behalf and holds ``withheld`` shares until the case closes."""
+    paid ``owed`` on their behalf and holds ``withheld`` shares (by symbol) until the case
+    closes."""
 
     broker: str
     account: str
@@ -97,10 +98,15 @@ def _add(target: dict, key: object, amount: int) -> None:  # type: ignore[type-a
     target[key] = target.get(key, 0) + amount
 
 
-def settle_day(day: Day, books: Balances, brokers_of: dict[str, str]) -> SettlementReport:
+def settle_day(day: Day, books: Balances, brokers_of: dict[str, str],
+               available: dict[Position, int]) -> SettlementReport:
     """Move ``day``: investors pay or are paid, shares are booked by the depository, margin
-    loans and short collateral recorded, the exchange settles each broker's net. An investor
-    whose bank account cannot cover their payable defaults (all or nothing)."""
+    loans and short collateral recorded, the exchange settles each broker's net.
+
+    An investor whose bank account cannot cover their payable defaults (all or nothing): the
+    broker pays for them and withholds the shares they bought for cash and still have
+    (``available``, as traded; shares already sold on must still reach the buyer). Shares
+    bought on margin are already in the broker's custody as collateral."""
     cash: dict[str, int] = {}
     shares: dict[str, dict[str, int]] = {}
     defaulted: dict[str, DefaultRecord] = {}
@@ -114,16 +120,20 @@ def settle_day(day: Day, books: Balances, brokers_of: dict[str, str]) -> Settlem
             continue
         books.bank[account] = balance + net
         _add(cash, f"investor:{account}", net)
-    for source, target in ((day.free, books.depository), (day.pledged, books.pledged)):
-        for (account, symbol), qty in source.items():
-            record = defaulted.get(account)
-            if record is not None and qty > 0:
-                record.withheld[symbol] = record.withheld.get(symbol, 0) + qty
-                _add(books.broker_shares, (record.broker, symbol), qty)
-                _add(shares.setdefault(f"broker:{record.broker}", {}), symbol, qty)
-                continue
-            _add(target, (account, symbol), qty)
-            _add(shares.setdefault(f"investor:{account}", {}), symbol, qty)
+    for (account, symbol), qty in day.free.items():
+        record = defaulted.get(account)
+        withheld = 0
+        if record is not None and qty > 0:
+            withheld = min(qty, max(available.get((account, symbol), 0), 0))
+            if withheld:
+                record.withheld[symbol] = withheld
+            _add(books.broker_shares, (record.broker, symbol), withheld)
+            _add(shares.setdefault(f"broker:{record.broker}", {}), symbol, withheld)
+        _add(books.depository, (account, symbol), qty - withheld)
+        _add(shares.setdefault(f"investor:{account}", {}), symbol, qty - withheld)
+    for (account, symbol), qty in day.pledged.items():
+        _add(books.pledged, (account, symbol), qty)
+        _add(shares.setdefault(f"investor:{account}", {}), symbol, qty)
     for (account, symbol), qty in day.owed.items():
         _add(books.owed, (account, symbol), qty)
     for source, target in ((day.loans, books.loans), (day.held, books.held)):

@@ -1,0 +1,121 @@
+"""From the core to the back office: its events and state as back-office commands.
+
+The core's ``Fill`` event names the order; the order (in the core's state) says how it was
+financed and when each fill happened, which the booking needs. So the translation runs next to
+the core's state, on the sequencer's event loop, but booking itself runs after the core has
+answered: ``CoreFeed`` is a sequencer listener that only queues events, and its task books
+them in batches, off the order path (the thesis: booking during the day must not slow order
+entry).
+
+Depository balances come from the core once, when an account first reaches the back office;
+after that the back office's own books are the truth (settlement moves them), so the core's
+later ``SetHolding`` is not forwarded (it would undo settlement).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from brokercloud.backoffice import commands as b
+from brokercloud.backoffice.ledger import Ledger
+from brokercloud.backoffice.store import BackOffice
+from brokercloud.codes import Code
+from brokercloud.core import events as e
+from brokercloud.core.state import CoreState
+from brokercloud.market.orders import Side
+from brokercloud.market.sessions import TAIWAN
+
+log = logging.getLogger("brokercloud.backoffice.feed")
+
+
+def reference_from_core(state: CoreState, ledger: Ledger) -> list[b.BoCmd]:
+    """Brokers, symbols and accounts the back office does not know yet, with the opening
+    depository balances of new accounts."""
+    commands: list[b.BoCmd] = [b.RegisterBroker(broker=broker) for broker in state.brokers
+                               if broker not in ledger.brokers]
+    commands += [b.RegisterSymbol(symbol=symbol, kind=listed.instrument.kind)
+                 for symbol, listed in state.listed.items() if symbol not in ledger.kinds]
+    for name, account in state.accounts.items():
+        if name in ledger.accounts:
+            continue
+        commands.append(b.RegisterAccount(account=name, broker=account.broker, fees=account.fees,
+                                          day_trading=account.day_trading))
+        commands += [b.SetHolding(account=name, symbol=symbol, shares=shares)
+                     for symbol, shares in account.holdings.items()]
+    return commands
+
+
+def book_fill(state: CoreState, fill: e.Fill) -> b.BoCmd:
+    """The booking command for a core fill; an order the core no longer knows is held."""
+    order = state.orders.get(fill.order_id)
+    if order is None or not order.fills or fill.exec_id not in order.fills:
+        return b.HoldException(broker=fill.broker, order_id=fill.order_id,
+                               code=Code.UNKNOWN_ORDER_ID, detail=f"fill {fill.exec_id}")
+    at = order.fills[fill.exec_id][0]
+    return b.BookFill(broker=fill.broker, account=fill.account, order_id=fill.order_id,
+                      exec_id=fill.exec_id, symbol=fill.symbol, side=Side(fill.side),
+                      credit=order.credit, price=fill.price, qty=fill.qty,
+                      trade_date=datetime.fromtimestamp(at / 1000, TAIWAN).date())
+
+
+def commands_for(state: CoreState, ledger: Ledger, events: list[e.Event]) -> list[b.BoCmd]:
+    """What a batch of the core's events asks of the back office."""
+    commands: list[b.BoCmd] = []
+    for event in events:
+        if isinstance(event, e.Fill):
+            commands.append(book_fill(state, event))
+        elif isinstance(event, e.UnknownReport):
+            commands.append(b.HoldException(broker=event.broker, order_id=event.order_id,
+                                            code=Code.UNKNOWN_ORDER_ID, detail=event.report))
+        elif isinstance(event, e.ReferenceChanged) and event.what != "SetHolding":
+            commands += reference_from_core(state, ledger)
+    return commands
+
+
+def all_fills(state: CoreState) -> list[e.Fill]:
+    """Every fill the core holds, in the order they happened."""
+    fills = sorted(((at, exec_id, price, qty, order) for order in state.orders.values()
+                    for exec_id, (at, price, qty) in (order.fills or {}).items()),
+                   key=lambda item: (item[0], item[1]))
+    return [e.Fill(seq=0, broker=order.broker, account=order.account, order_id=order.order_id,
+                   exec_id=exec_id, symbol=order.symbol, side=int(order.side), price=price,
+                   qty=qty)
+            for _, exec_id, price, qty, order in fills]
+
+
+class CoreFeed:
+    """A sequencer listener that queues the core's events; ``run`` books them in batches."""
+
+    def __init__(self, office: BackOffice, state: CoreState) -> None:
+        self.office = office
+        self.state = state
+        self._pending: list[e.Event] = []
+        self._wakeup = asyncio.Event()
+
+    def __call__(self, events: list[e.Event]) -> None:
+        self._pending.extend(events)
+        self._wakeup.set()
+
+    def catch_up(self) -> None:
+        """Reference data and every fill the core holds; already booked fills change
+        nothing, so this books exactly what a stop lost."""
+        office, state = self.office, self.state
+        office.execute(reference_from_core(state, office.ledger))
+        office.execute([book_fill(state, fill) for fill in all_fills(state)])
+
+    def drain(self) -> None:
+        events, self._pending = self._pending, []
+        self._wakeup.clear()
+        commands = commands_for(self.state, self.office.ledger, events)
+        if commands:
+            self.office.execute(commands)
+
+    async def run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            try:
+                self.drain()
+            except Exception:  # the back office must never take the platform down
+                log.exception("booking a batch of the core's events failed")
