@@ -161,5 +161,7 @@ def test_ledger_when_thesis_examples_then_net_amount_for_the_day() -> None:
     books = ledger()
     books.apply(fill(BUY, 10_000, 7_620, credit=MARGIN))
     books.apply(fill(SELL, 5_000, 7_730))
-    running = books.days[date(2026, 11, 27)].nets["12345678"]
-    assert (running.receivable, running.payable, running.net) == (384_791, 306_085, 78_706)
+    amount = books.net_amount("12345678", date(2026, 11, 27))
+    assert amount is not None
+    assert (amount.receivable, amount.payable, amount.net, amount.fills) == (
+        384_791, 306_085, 78_706, 2)

@@ -35,7 +35,8 @@ from brokercloud.codes import Code
 
 def _fingerprint(books: Ledger) -> bytes:
     return msgspec.msgpack.encode([sorted(books.bookings.items()),
-                                   sorted(books.available.items())])
+                                   sorted((name, sorted(account.available.items()))
+                                          for name, account in books.accounts.items())])
 
 
 def test_book_when_same_fill_delivered_again_then_nothing_changes() -> None:
@@ -104,7 +105,7 @@ def test_book_when_sell_exceeds_holdings_then_refused_with_reason() -> None:
     assert books.apply(command) == Code.HOLDINGS_WOULD_GO_NEGATIVE
     [record] = exceptions_of(books, BROKER)
     assert record.detail == f"{HOLDING} shares available, {HOLDING + 1_000} sold"
-    assert books.available[(ACCOUNT, TSMC)] == HOLDING
+    assert books.accounts[ACCOUNT].available[TSMC] == HOLDING
     assert books.bookings == {}
 
 
@@ -112,7 +113,7 @@ def test_book_when_todays_buy_covers_the_sell_then_booked() -> None:
     books = ledger()
     books.apply(fill(BUY, 2_000, 7_620))
     assert books.apply(fill(SELL, HOLDING + 2_000, 7_620)) == Code.OK
-    assert books.available[(ACCOUNT, TSMC)] == 0
+    assert books.accounts[ACCOUNT].available[TSMC] == 0
     assert books.apply(fill(SELL, 1_000, 7_620)) == Code.HOLDINGS_WOULD_GO_NEGATIVE
 
 

@@ -31,7 +31,7 @@ from tests.backoffice.support import (
 
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
-from brokercloud.backoffice.queries import defaults_of, holdings_of
+from brokercloud.backoffice.queries import Balance, balance_of, defaults_of, holdings_of
 from brokercloud.backoffice.settlement import SettlementReport
 from brokercloud.codes import Code
 from brokercloud.core.commands import AccountStatus, SetAccountStatus
@@ -46,6 +46,12 @@ def _settle(books: Ledger, day: date) -> SettlementReport:
     return books.settled[day]
 
 
+def _bank(books: Ledger, account: str = ACCOUNT) -> int:
+    balance = balance_of(books, BROKER, account)
+    assert balance is not None
+    return balance.bank
+
+
 def _assert_conserved(report: SettlementReport) -> None:
     assert sum(report.cash.values()) == 0, report.cash
     symbols = {symbol for moved in report.shares.values() for symbol in moved}
@@ -58,18 +64,19 @@ def test_settle_when_thesis_examples_then_cash_shares_and_loan_move_on_t_plus_2(
     books.apply(fill(BUY, 10_000, 7_620, credit=MARGIN))  # net -306,085, loan 457,000
     books.apply(fill(SELL, 5_000, 7_730))  # net +384,791
     assert books.apply(b.Settle(date=THU)) == Code.OK  # nothing settles on T+1
-    assert books.books.bank[ACCOUNT] == FUNDS
+    assert _bank(books) == FUNDS
     report = _settle(books, FRI)
-    assert books.books.bank[ACCOUNT] == FUNDS + 78_706
+    assert _bank(books) == FUNDS + 78_706
     assert report.cash == {
         f"investor:{ACCOUNT}": 78_706,
         f"broker:{BROKER}": 1_085 - 457_000 + 550 + 1_159,  # commissions, tax, the loan
         "exchange": 762_000 - 386_500,
     }
-    assert report.shares == {f"investor:{ACCOUNT}": {TSMC: 5_000}, "exchange": {TSMC: -5_000}}
+    assert report.shares == {"investors": {TSMC: 5_000}, "exchange": {TSMC: -5_000}}
     [holding] = [h for h in holdings_of(books, BROKER, ACCOUNT) if h.symbol == TSMC]
     assert (holding.depository, holding.pledged, holding.owed) == (HOLDING - 5_000, 10_000, 0)
-    assert books.books.loans[ACCOUNT] == 457_000
+    assert balance_of(books, BROKER, ACCOUNT) == Balance(bank=FUNDS + 78_706, loans=457_000,
+                                                        held=0)
     _assert_conserved(report)
 
 
@@ -80,10 +87,10 @@ def test_settle_when_traded_on_thursday_then_settles_monday_after_the_weekend() 
     assert books.bookings[(command.order_id, command.exec_id)].settle_date == MON
     assert books.apply(b.Settle(date=date(2026, 11, 28))) == Code.NOT_A_SETTLEMENT_DAY
     _settle(books, FRI)
-    assert books.books.bank[ACCOUNT] == FUNDS
+    assert _bank(books) == FUNDS
     _settle(books, MON)
     # 76,200 + commission 108.585 -> 108
-    assert books.books.bank[ACCOUNT] == FUNDS - 76_308
+    assert _bank(books) == FUNDS - 76_308
 
 
 def test_settlement_date_when_holiday_or_lunar_new_year_then_calendar_decides() -> None:
@@ -121,12 +128,13 @@ def test_settle_when_investor_cannot_pay_then_default_record_and_status_for_core
     deadline = int(datetime(2026, 11, 27, 3, 0, tzinfo=UTC).timestamp() * 1000)
     assert report.status_changes == [SetAccountStatus(at=deadline, account="55556666",
                                                       status=AccountStatus.DEFAULTED)]
-    assert books.books.bank["55556666"] == 100_000  # nothing taken: all or nothing
+    assert _bank(books, "55556666") == 100_000  # nothing taken: all or nothing
     assert "investor:55556666" not in report.cash
     # the broker lays out 152,617 and keeps both commissions (217 + 108)
     assert report.cash[f"broker:{BROKER}"] == -152_617 + 217 + 108
     assert report.shares[f"broker:{BROKER}"] == {TSMC: 2_000}
-    assert books.available[("55556666", TSMC)] == 0  # the withheld shares cannot be sold
+    assert report.shares["investors"] == {TSMC: 1_000}  # the paying investor's lot
+    assert books.accounts["55556666"].available[TSMC] == 0  # the withheld shares cannot be sold
     assert defaults_of(books, OTHER_BROKER) == []
     _assert_conserved(report)
 
@@ -138,8 +146,10 @@ def test_settle_when_short_sale_then_margin_collected_and_lent_shares_recorded()
     assert report.cash == {f"investor:{ACCOUNT}": -144_000, f"broker:{BROKER}": 304_000,
                            "exchange": -160_000}
     assert report.shares == {f"broker:{BROKER}": {TSMC: -2_000}, "exchange": {TSMC: 2_000}}
-    assert books.books.owed[(ACCOUNT, TSMC)] == 2_000
-    assert books.books.held[ACCOUNT] == 144_000 + 159_164
+    [holding] = [h for h in holdings_of(books, BROKER, ACCOUNT) if h.symbol == TSMC]
+    assert (holding.depository, holding.owed) == (HOLDING, 2_000)
+    assert balance_of(books, BROKER, ACCOUNT) == Balance(bank=FUNDS - 144_000, loans=0,
+                                                        held=144_000 + 159_164)
     _assert_conserved(report)
 
 
@@ -172,5 +182,5 @@ def test_settle_when_any_trades_then_cash_and_shares_sum_to_zero_every_date(
                              trade_date=day))
     for day in sorted(books.days):
         _assert_conserved(_settle(books, day))
-    for position, shares in books.books.depository.items():
-        assert shares >= 0, position
+    for name, account in books.accounts.items():
+        assert all(shares >= 0 for shares in account.depository.values()), name

@@ -99,9 +99,10 @@ def book(fill: BookFill, settle_date: date, fees: FeeSchedule, kind: InstrumentK
             loan = financing(value)
         net = -value - fee_paid + loan + margin + collateral
     else:
-        tax = (transaction_tax(price, day_trade_qty, kind, day_trade=True,
-                               trade_date=fill.trade_date)
-               + transaction_tax(price, qty - day_trade_qty, kind, trade_date=fill.trade_date))
+        tax = transaction_tax(price, qty - day_trade_qty, kind, trade_date=fill.trade_date)
+        if day_trade_qty:
+            tax += transaction_tax(price, day_trade_qty, kind, day_trade=True,
+                                   trade_date=fill.trade_date)
         if fill.credit is Credit.SHORT:
             margin = short_margin(value)
             fee = value * terms.short_fee_ppm // _PPM

@@ -4,6 +4,8 @@ Like the core, apply reads no clock and does no I/O, so the books are a pure fun
 commands in order (see ``store`` for the journal). Booking is trade-date accounting: each
 fill is booked the moment it arrives, its position checks run against what has been traded so
 far, and its movements are added to its settlement date's ``Day``; ``Settle`` moves a Day.
+Each account keeps its own positions and days (``AccountBooks``), so a fill touches one
+account's small dictionaries rather than platform-wide ones.
 
 Nothing is dropped: a fill that cannot be booked (unknown account or symbol, another broker's
 account, holdings that would go negative, a settled trade date, an exec ID reused with other
@@ -20,8 +22,9 @@ from datetime import date
 import msgspec
 
 from brokercloud.backoffice import commands as b
+from brokercloud.backoffice.accounts import FREE, OWED, PLEDGED, AccountBooks, AccountDay
 from brokercloud.backoffice.booking import NOTHING_RELEASED, Booking, Release, book
-from brokercloud.backoffice.nets import NetAmount, NetFeed, Running
+from brokercloud.backoffice.nets import NetAmount, NetFeed
 from brokercloud.backoffice.positions import Lot, cover_short, open_shares, repay_financing
 from brokercloud.backoffice.settlement import Balances, Day, SettlementReport, settle_day
 from brokercloud.codes import Code
@@ -34,6 +37,8 @@ from brokercloud.market.orders import Side
 log = logging.getLogger("brokercloud.backoffice")
 
 Key = tuple[str, str]  # (order_id, exec_id)
+_BUY, _SELL = Side.BUY, Side.SELL
+_CASH, _MARGIN, _SHORT = Credit.CASH, Credit.MARGIN, Credit.SHORT
 
 
 class ExceptionRecord(msgspec.Struct, frozen=True):
@@ -47,29 +52,13 @@ class ExceptionRecord(msgspec.Struct, frozen=True):
     detail: str = ""
 
 
-class AccountTerms:
-    """An account's commission terms for board lots and for odd lots."""
-
-    __slots__ = ("broker", "day_trading", "fees", "odd_lot_fees")
-
-    def __init__(self, cmd: b.RegisterAccount, odd_lot_min_fee: int) -> None:
-        self.broker = cmd.broker
-        self.day_trading = cmd.day_trading
-        self.fees = cmd.fees
-        self.odd_lot_fees = msgspec.structs.replace(cmd.fees, min_fee=odd_lot_min_fee)
-
-
 class Ledger:
     def __init__(self, calendar: TradingCalendar = TWSE_CALENDAR) -> None:
         self.calendar = calendar
         self.brokers: dict[str, b.RegisterBroker] = {}
-        self.accounts: dict[str, AccountTerms] = {}
+        self.accounts: dict[str, AccountBooks] = {}
         self.kinds: dict[str, InstrumentKind] = {}
         self.bookings: dict[Key, Booking] = {}
-        self.available: dict[tuple[str, str], int] = {}  # free shares, as traded so far
-        self.financed: dict[tuple[str, str], list[Lot]] = {}
-        self.shorts: dict[tuple[str, str], list[Lot]] = {}
-        self.day_bought: dict[tuple[date, str, str], int] = {}  # cash buys not day-traded
         self.days: dict[date, Day] = {}  # by settlement date, settled ones too
         self.settled: dict[date, SettlementReport] = {}
         self.exceptions: list[ExceptionRecord] = []
@@ -89,6 +78,22 @@ class Ledger:
     def booking(self, order_id: str, exec_id: str) -> Booking | None:
         return self.bookings.get((order_id, exec_id))
 
+    def net_amount(self, account: str, settle_date: date) -> NetAmount | None:
+        books = self.accounts.get(account)
+        part = books.days.get(settle_date) if books else None
+        if books is None or part is None:
+            return None
+        return NetAmount(books.broker, account, self.days[settle_date].trade_date, settle_date,
+                         part.receivable, part.payable, part.net, part.fills)
+
+    def settlement_date(self, trade_date: date) -> date | None:
+        """T+2 by the calendar, cached per day; None for a day without trading."""
+        if trade_date not in self._settle_dates:
+            self._settle_dates[trade_date] = (
+                self.calendar.settlement_date(trade_date)
+                if self.calendar.is_trading_day(trade_date) else None)
+        return self._settle_dates[trade_date]
+
     # -- reference data ------------------------------------------------------------------------
 
     def _register_broker(self, cmd: b.RegisterBroker) -> Code:
@@ -102,9 +107,14 @@ class Ledger:
         if terms is None:
             return Code.UNKNOWN_BROKER
         known = self.accounts.get(cmd.account)
-        if known is not None and known.broker != cmd.broker:
-            return Code.ACCOUNT_OF_OTHER_BROKER
-        self.accounts[cmd.account] = AccountTerms(cmd, terms.odd_lot_min_fee)
+        if known is not None:
+            if known.broker != cmd.broker:
+                return Code.ACCOUNT_OF_OTHER_BROKER
+            known.fees, known.day_trading = cmd.fees, cmd.day_trading
+            known.odd_lot_fees = msgspec.structs.replace(cmd.fees,
+                                                         min_fee=terms.odd_lot_min_fee)
+            return Code.OK
+        self.accounts[cmd.account] = AccountBooks(cmd, terms.odd_lot_min_fee)
         return Code.OK
 
     def _register_symbol(self, cmd: b.RegisterSymbol) -> Code:
@@ -113,22 +123,23 @@ class Ledger:
 
     def _set_holding(self, cmd: b.SetHolding) -> Code:
         """The depository's count replaces ours; what was traded since keeps counting."""
-        if cmd.account not in self.accounts:
+        books = self.accounts.get(cmd.account)
+        if books is None:
             return Code.UNKNOWN_ACCOUNT
         if cmd.shares < 0:
             return Code.INVALID_REFERENCE_DATA
-        position = (cmd.account, cmd.symbol)
-        change = cmd.shares - self.books.depository.get(position, 0)
-        self.books.depository[position] = cmd.shares
-        self.available[position] = self.available.get(position, 0) + change
+        change = cmd.shares - books.depository.get(cmd.symbol, 0)
+        books.depository[cmd.symbol] = cmd.shares
+        books.available[cmd.symbol] = books.available.get(cmd.symbol, 0) + change
         return Code.OK
 
     def _deposit(self, cmd: b.Deposit) -> Code:
-        if cmd.account not in self.accounts:
+        books = self.accounts.get(cmd.account)
+        if books is None:
             return Code.UNKNOWN_ACCOUNT
         if cmd.amount <= 0:
             return Code.INVALID_REFERENCE_DATA
-        self.books.bank[cmd.account] = self.books.bank.get(cmd.account, 0) + cmd.amount
+        books.bank += cmd.amount
         return Code.OK
 
     # -- booking ---------------------------------------------------------------------------------
@@ -145,14 +156,6 @@ class Ledger:
                                                cmd.detail))
         return Code.OK
 
-    def settlement_date(self, trade_date: date) -> date | None:
-        """T+2 by the calendar, cached per day; None for a day without trading."""
-        if trade_date not in self._settle_dates:
-            self._settle_dates[trade_date] = (
-                self.calendar.settlement_date(trade_date)
-                if self.calendar.is_trading_day(trade_date) else None)
-        return self._settle_dates[trade_date]
-
     def _book_fill(self, cmd: b.BookFill) -> Code:
         key = (cmd.order_id, cmd.exec_id)
         prior = self.bookings.get(key)
@@ -162,120 +165,63 @@ class Ledger:
                                           cmd.price, cmd.qty, cmd.trade_date):
                 return Code.OK  # delivered again: booked once
             return self._hold(cmd, Code.EXEC_ID_CONFLICT)
-        code = self._fill_error(cmd)
-        if code:
-            return self._hold(cmd, code)
+        books = self.accounts.get(cmd.account)
+        kind = self.kinds.get(cmd.symbol)
+        if (books is None or kind is None or books.broker != cmd.broker or cmd.price <= 0
+                or cmd.qty <= 0):
+            return self._hold(cmd, _fill_error(cmd, books, kind))
         settle_date = self._settle_dates.get(cmd.trade_date) or self.settlement_date(
             cmd.trade_date)
         if settle_date is None:
             return self._hold(cmd, Code.NOT_A_TRADING_DAY)
         if settle_date in self.settled:
             return self._hold(cmd, Code.TRADE_DATE_SETTLED)
-        account = self.accounts[cmd.account]
-        position = (cmd.account, cmd.symbol)
+        part = books.days.get(settle_date)
+        if part is None:
+            part = books.days[settle_date] = self._day(cmd.trade_date, settle_date,
+                                                       cmd.account)
+        side, credit, symbol, qty = cmd.side, cmd.credit, cmd.symbol, cmd.qty
         day_trade = 0
         release = NOTHING_RELEASED
-        if cmd.side is Side.SELL and cmd.credit is Credit.CASH:
-            available = self.available.get(position, 0)
-            if available < cmd.qty:
+        if credit is _CASH and side is _SELL:
+            available = books.available.get(symbol, 0)
+            if available < qty:
                 return self._hold(cmd, Code.HOLDINGS_WOULD_GO_NEGATIVE,
-                                  f"{available} shares available, {cmd.qty} sold")
-            if account.day_trading:
-                day_trade = self._match_day_trade(cmd)
-        elif _closes_position(cmd.side, cmd.credit):
-            code_or_release = self._close(cmd, position, settle_date)
-            if isinstance(code_or_release, Code):
-                return self._hold(cmd, code_or_release)
-            release = code_or_release
-        fees = account.fees if cmd.qty % BOARD_LOT == 0 else account.odd_lot_fees
-        booking = book(cmd, settle_date, fees, self.kinds[cmd.symbol], self.brokers[cmd.broker],
+                                  f"{available} shares available, {qty} sold")
+            if books.day_trading:
+                day_trade = _match_day_trade(part, symbol, qty)
+        elif (credit is _MARGIN and side is _SELL) or (credit is _SHORT and side is _BUY):
+            closed = self._close(cmd, books, settle_date)
+            if isinstance(closed, Code):
+                return self._hold(cmd, closed)
+            release = closed
+        fees = books.fees if qty % BOARD_LOT == 0 else books.odd_lot_fees
+        booking = book(cmd, settle_date, fees, kind, self.brokers[cmd.broker],
                        day_trade_qty=day_trade, release=release)
         self.bookings[key] = booking
-        self._position(booking, position)
-        self._accumulate(booking, position)
+        _record(booking, books, part)
+        if self.feed.listeners and cmd.account in self.feed.listeners:
+            self.feed.publish(NetAmount(cmd.broker, cmd.account, cmd.trade_date, settle_date,
+                                        part.receivable, part.payable, part.net, part.fills))
         return Code.OK
 
-    def _fill_error(self, cmd: b.BookFill) -> Code:
-        account = self.accounts.get(cmd.account)
-        if account is None:
-            return Code.UNKNOWN_ACCOUNT
-        if account.broker != cmd.broker:
-            return Code.ACCOUNT_OF_OTHER_BROKER
-        if cmd.symbol not in self.kinds:
-            return Code.UNKNOWN_SYMBOL
-        if cmd.price <= 0 or cmd.qty <= 0:
-            return Code.INVALID_FILL
-        return Code.OK
+    def _day(self, trade_date: date, settle_date: date, account: str) -> AccountDay:
+        """A new account part of a settlement date, registered with the date."""
+        day = self.days.get(settle_date)
+        if day is None:
+            day = self.days[settle_date] = Day(trade_date, settle_date)
+        part = day.accounts[account] = AccountDay()
+        return part
 
-    def _match_day_trade(self, cmd: b.BookFill) -> int:
-        """The part of a cash sell that closes shares bought for cash the same day (現股當沖,
-        buy first: the core never lets an account sell shares it does not have)."""
-        key = (cmd.trade_date, cmd.account, cmd.symbol)
-        bought = self.day_bought.get(key, 0)
-        matched = min(bought, cmd.qty)
-        if matched:
-            self.day_bought[key] = bought - matched
-        return matched
-
-    def _close(self, cmd: b.BookFill, position: tuple[str, str],
-               settle_date: date) -> Release | Code:
+    def _close(self, cmd: b.BookFill, books: AccountBooks, settle_date: date) -> Release | Code:
         """A margin sell repays financing lots, a short cover releases short lots."""
-        lots = (self.financed if cmd.credit is Credit.MARGIN else self.shorts).get(position, [])
+        lots = (books.financed if cmd.credit is _MARGIN else books.shorts).get(cmd.symbol, [])
         if open_shares(lots) < cmd.qty:
             return Code.MARGIN_POSITION_TOO_SMALL
-        if cmd.credit is Credit.MARGIN:
+        if cmd.credit is _MARGIN:
             return repay_financing(lots, cmd.qty, settle_date,
                                    self.brokers[cmd.broker].financing_rate_ppm)
         return cover_short(lots, cmd.qty)
-
-    def _position(self, booking: Booking, position: tuple[str, str]) -> None:
-        """Trade-date positions: free shares, financing and short lots, day-trade buys."""
-        qty = booking.qty
-        if booking.credit is Credit.CASH:
-            signed = qty if booking.side is Side.BUY else -qty
-            self.available[position] = self.available.get(position, 0) + signed
-            if booking.side is Side.BUY and self.accounts[booking.account].day_trading:
-                key = (booking.trade_date, booking.account, booking.symbol)
-                self.day_bought[key] = self.day_bought.get(key, 0) + qty
-        elif booking.side is Side.BUY and booking.credit is Credit.MARGIN:
-            self.financed.setdefault(position, []).append(
-                Lot(qty, booking.loan, 0, booking.settle_date))
-        elif booking.side is Side.SELL and booking.credit is Credit.SHORT:
-            self.shorts.setdefault(position, []).append(
-                Lot(qty, booking.margin, booking.collateral, booking.settle_date))
-
-    def _accumulate(self, booking: Booking, position: tuple[str, str]) -> None:
-        """Add the fill's movements to its settlement date, then push the new net."""
-        day = self.days.get(booking.settle_date)
-        if day is None:
-            day = self.days[booking.settle_date] = Day(booking.trade_date, booking.settle_date)
-        account, broker, qty = booking.account, booking.broker, booking.qty
-        running = day.nets.get(account)
-        if running is None:
-            running = day.nets[account] = Running()
-        running.add(booking.net)
-        day.broker_cash[broker] = day.broker_cash.get(broker, 0) + booking.broker_cash
-        buy = booking.side is Side.BUY
-        signed = qty if buy else -qty
-        exchange = (broker, booking.symbol)
-        day.exchange_cash[broker] = day.exchange_cash.get(broker, 0) - booking.exchange_cash
-        day.exchange_shares[exchange] = day.exchange_shares.get(exchange, 0) + signed
-        credit = booking.credit
-        if credit is Credit.CASH:
-            day.free[position] = day.free.get(position, 0) + signed
-        elif credit is Credit.MARGIN:
-            day.pledged[position] = day.pledged.get(position, 0) + signed
-            day.loans[account] = day.loans.get(account, 0) + (
-                booking.loan if buy else -booking.loan)
-        else:
-            day.owed[position] = day.owed.get(position, 0) - signed
-            day.broker_shares[exchange] = day.broker_shares.get(exchange, 0) + signed
-            held = booking.margin + booking.collateral
-            day.held[account] = day.held.get(account, 0) + (-held if buy else held)
-        if account in self.feed:
-            self.feed.publish(NetAmount(broker, account, day.trade_date, day.settle_date,
-                                        running.receivable, running.payable, running.net,
-                                        running.fills))
 
     # -- settlement ------------------------------------------------------------------------------
 
@@ -287,20 +233,64 @@ class Ledger:
         if any(pending < cmd.date and pending not in self.settled for pending in self.days):
             return Code.SETTLEMENT_OUT_OF_ORDER
         day = self.days.get(cmd.date) or Day(cmd.date, cmd.date)
-        brokers_of = {account: self.accounts[account].broker for account in day.nets}
-        report = settle_day(day, self.books, brokers_of, self.available)
-        for record in report.defaults:
-            for symbol, qty in record.withheld.items():
-                position = (record.account, symbol)
-                self.available[position] = self.available.get(position, 0) - qty
+        accounts = self.accounts
+        report = settle_day(day, self.books, accounts)
+        for name in day.accounts:
+            del accounts[name].days[cmd.date]
         self.settled[cmd.date] = report
-        stale = [key for key in self.day_bought if key[0] <= day.trade_date]
-        for key in stale:
-            del self.day_bought[key]
         return Code.OK
 
 
-def _closes_position(side: Side, credit: Credit) -> bool:
-    """A margin sell (repays financing) or a short cover (a buy with the short credit)."""
-    return (credit is Credit.MARGIN and side is Side.SELL) or (
-        credit is Credit.SHORT and side is Side.BUY)
+def _fill_error(cmd: b.BookFill, books: AccountBooks | None,
+                kind: InstrumentKind | None) -> Code:
+    """Why a fill cannot be booked at all."""
+    if books is None:
+        return Code.UNKNOWN_ACCOUNT
+    if books.broker != cmd.broker:
+        return Code.ACCOUNT_OF_OTHER_BROKER
+    if kind is None:
+        return Code.UNKNOWN_SYMBOL
+    return Code.INVALID_FILL
+
+
+def _match_day_trade(part: AccountDay, symbol: str, qty: int) -> int:
+    """The part of a cash sell that closes shares bought for cash the same day (現股當沖,
+    buy first: the core never lets an account sell shares it does not have)."""
+    bought = part.bought.get(symbol, 0) if part.bought else 0
+    matched = min(bought, qty)
+    if matched and part.bought is not None:
+        part.bought[symbol] = bought - matched
+    return matched
+
+
+def _record(booking: Booking, books: AccountBooks, part: AccountDay) -> None:
+    """The fill's effect on the account's positions and on its settlement date."""
+    symbol, qty, credit = booking.symbol, booking.qty, booking.credit
+    buy = booking.side is _BUY
+    signed = qty if buy else -qty
+    part.add(booking.net)
+    part.broker_cash += booking.broker_cash
+    part.exchange_cash -= booking.exchange_cash
+    moved = part.shares.get(symbol)
+    if moved is None:
+        moved = part.shares[symbol] = [0, 0, 0]
+    if credit is _CASH:
+        books.available[symbol] = books.available.get(symbol, 0) + signed
+        moved[FREE] += signed
+        if buy and books.day_trading:
+            if part.bought is None:
+                part.bought = {}
+            part.bought[symbol] = part.bought.get(symbol, 0) + qty
+    elif credit is _MARGIN:
+        moved[PLEDGED] += signed
+        part.loans += booking.loan if buy else -booking.loan
+        if buy:
+            books.financed.setdefault(symbol, []).append(
+                Lot(qty, booking.loan, 0, booking.settle_date))
+    else:
+        moved[OWED] -= signed
+        held = booking.margin + booking.collateral
+        part.held += -held if buy else held
+        if not buy:
+            books.shorts.setdefault(symbol, []).append(
+                Lot(qty, booking.margin, booking.collateral, booking.settle_date))

@@ -36,26 +36,6 @@ class NetAmount(msgspec.Struct, frozen=True):
     fills: int
 
 
-class Running:
-    """The running sums behind one ``NetAmount``."""
-
-    __slots__ = ("fills", "payable", "receivable")
-
-    def __init__(self) -> None:
-        self.receivable = self.payable = self.fills = 0
-
-    def add(self, net: int) -> None:
-        if net >= 0:
-            self.receivable += net
-        else:
-            self.payable -= net
-        self.fills += 1
-
-    @property
-    def net(self) -> int:
-        return self.receivable - self.payable
-
-
 class BrokerNet(msgspec.Struct, frozen=True):
     """A broker's multilateral net with the exchange for one trade date: ``cash`` > 0 the
     exchange pays the broker; ``shares`` per symbol, > 0 the exchange delivers to the broker."""
@@ -74,25 +54,22 @@ class NetFeed:
     """Listeners per account, told of every change of that account's net amounts."""
 
     def __init__(self) -> None:
-        self._listeners: dict[str, list[NetListener]] = {}
-
-    def __contains__(self, account: str) -> bool:
-        return account in self._listeners
+        self.listeners: dict[str, list[NetListener]] = {}  # by account; read on every booking
 
     def subscribe(self, account: str, listener: NetListener) -> Callable[[], None]:
         """Start telling ``listener``; returns the function that stops it."""
-        self._listeners.setdefault(account, []).append(listener)
+        self.listeners.setdefault(account, []).append(listener)
 
         def unsubscribe() -> None:
-            listeners = self._listeners.get(account, [])
+            listeners = self.listeners.get(account, [])
             if listener in listeners:
                 listeners.remove(listener)
             if not listeners:
-                self._listeners.pop(account, None)
+                self.listeners.pop(account, None)
         return unsubscribe
 
     def publish(self, amount: NetAmount) -> None:
-        for listener in tuple(self._listeners.get(amount.account, ())):
+        for listener in tuple(self.listeners.get(amount.account, ())):
             try:
                 listener(amount)
             except Exception:  # a front end's bug must not stop booking

@@ -25,6 +25,15 @@ class Holding(msgspec.Struct, frozen=True):
     available: int
 
 
+class Balance(msgspec.Struct, frozen=True):
+    """An account's money as settled: its settlement bank account, financing outstanding and
+    the short collateral (margin and proceeds) the broker holds for it."""
+
+    bank: int
+    loans: int
+    held: int
+
+
 def _owns(ledger: Ledger, broker: str, account: str) -> bool:
     terms = ledger.accounts.get(account)
     return terms is not None and terms.broker == broker
@@ -36,18 +45,19 @@ def bookings_of(ledger: Ledger, broker: str, account: str | None = None) -> list
 
 
 def net_amounts(ledger: Ledger, broker: str, account: str | None = None) -> list[NetAmount]:
-    """Investors' net amounts per trade date, oldest first."""
-    return [NetAmount(broker, name, day.trade_date, day.settle_date, running.receivable,
-                      running.payable, running.net, running.fills)
-            for _, day in sorted(ledger.days.items())
-            for name, running in day.nets.items()
-            if (account is None or name == account) and _owns(ledger, broker, name)]
+    """Investors' net amounts per trade date not yet settled, oldest first."""
+    names = [account] if account is not None else [
+        name for name, books in ledger.accounts.items() if books.broker == broker]
+    amounts = [ledger.net_amount(name, settle_date) for name in names
+               if _owns(ledger, broker, name) for settle_date in ledger.accounts[name].days]
+    return sorted((amount for amount in amounts if amount is not None),
+                  key=lambda amount: (amount.settle_date, amount.account))
 
 
 def broker_nets(ledger: Ledger, broker: str) -> list[BrokerNet]:
     """The broker's multilateral net with the exchange per trade date, oldest first."""
-    return [net for _, day in sorted(ledger.days.items()) for net in day.broker_nets()
-            if net.broker == broker]
+    return [net for _, day in sorted(ledger.days.items())
+            for net in day.broker_nets(ledger.accounts) if net.broker == broker]
 
 
 def exceptions_of(ledger: Ledger, broker: str) -> list[ExceptionRecord]:
@@ -62,10 +72,16 @@ def defaults_of(ledger: Ledger, broker: str) -> list[DefaultRecord]:
 def holdings_of(ledger: Ledger, broker: str, account: str) -> list[Holding]:
     if not _owns(ledger, broker, account):
         return []
-    books = ledger.books
-    symbols = {symbol for source in (books.depository, books.pledged, books.owed,
-                                     ledger.available)
-               for owner, symbol in source if owner == account}
-    position = [(account, symbol) for symbol in sorted(symbols)]
-    return [Holding(key[1], books.depository.get(key, 0), books.pledged.get(key, 0),
-                    books.owed.get(key, 0), ledger.available.get(key, 0)) for key in position]
+    books = ledger.accounts[account]
+    symbols = set(books.depository) | set(books.pledged) | set(books.owed) | set(
+        books.available)
+    return [Holding(symbol, books.depository.get(symbol, 0), books.pledged.get(symbol, 0),
+                    books.owed.get(symbol, 0), books.available.get(symbol, 0))
+            for symbol in sorted(symbols)]
+
+
+def balance_of(ledger: Ledger, broker: str, account: str) -> Balance | None:
+    if not _owns(ledger, broker, account):
+        return None
+    books = ledger.accounts[account]
+    return Balance(books.bank, books.loans, books.held)

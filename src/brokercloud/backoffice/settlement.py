@@ -10,10 +10,12 @@ broker and the shares they bought are withheld by the broker, which keeps the su
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 import msgspec
 
-from brokercloud.backoffice.nets import BrokerNet, Running
+from brokercloud.backoffice.accounts import FREE, AccountBooks, AccountDay
+from brokercloud.backoffice.nets import BrokerNet
 from brokercloud.core.commands import AccountStatus, SetAccountStatus
 from brokercloud.market.sessions import TAIWAN
 
@@ -26,33 +28,29 @@ Position = tuple[str, str]  # (account or broker, symbol)
 
 
 class Day:
-    """Everything settling on one date, accumulated fill by fill."""
+    """Everything settling on one date, by account."""
 
-    __slots__ = ("broker_cash", "broker_shares", "exchange_cash", "exchange_shares", "free",
-                 "held", "loans", "nets", "owed", "pledged", "settle_date", "trade_date")
+    __slots__ = ("accounts", "settle_date", "trade_date")
 
     def __init__(self, trade_date: date, settle_date: date) -> None:
         self.trade_date = trade_date
         self.settle_date = settle_date
-        self.nets: dict[str, Running] = {}  # investor's cash, by account
-        self.free: dict[Position, int] = {}  # depository account shares
-        self.pledged: dict[Position, int] = {}  # margin account shares (financing collateral)
-        self.owed: dict[Position, int] = {}  # shares an investor owes on short sales
-        self.loans: dict[str, int] = {}  # financing granted minus repaid, by account
-        self.held: dict[str, int] = {}  # short margin and proceeds the broker holds
-        self.broker_cash: dict[str, int] = {}  # what each broker keeps or lays out
-        self.broker_shares: dict[Position, int] = {}  # shares brokers lend or get back (shorts)
-        self.exchange_cash: dict[str, int] = {}  # each broker's net with the exchange
-        self.exchange_shares: dict[Position, int] = {}  # (broker, symbol) from the exchange
+        self.accounts: dict[str, AccountDay] = {}
 
-    def broker_nets(self) -> list[BrokerNet]:
-        """Each broker's multilateral net with the exchange (multilateral netting)."""
+    def broker_nets(self, accounts: dict[str, AccountBooks]) -> list[BrokerNet]:
+        """Each broker's multilateral net with the exchange: cash, and shares per symbol
+        (the exchange delivers a buy, in any credit, and takes a sell)."""
+        cash: dict[str, int] = {}
         shares: dict[str, dict[str, int]] = {}
-        for (broker, symbol), qty in self.exchange_shares.items():
-            shares.setdefault(broker, {})[symbol] = qty
-        return [BrokerNet(broker, self.trade_date, self.settle_date, cash,
-                          shares.get(broker, {}))
-                for broker, cash in sorted(self.exchange_cash.items())]
+        for account, part in self.accounts.items():
+            broker = accounts[account].broker
+            _add(cash, broker, part.exchange_cash)
+            by_symbol = shares.setdefault(broker, {})
+            for symbol, (free, pledged, owed) in part.shares.items():
+                _add(by_symbol, symbol, free + pledged - owed)
+        return [BrokerNet(broker, self.trade_date, self.settle_date, amount,
+                          {symbol: qty for symbol, qty in shares[broker].items() if qty})
+                for broker, amount in sorted(cash.items())]
 
 
 class DefaultRecord(msgspec.Struct, frozen=True):
@@ -69,7 +67,8 @@ class DefaultRecord(msgspec.Struct, frozen=True):
 
 class SettlementReport(msgspec.Struct, frozen=True):
     """What moved on one date. ``cash`` per party ("investor:ACCOUNT", "broker:CODE",
-    "exchange"), ``shares`` per party and symbol; both sum to zero."""
+    "exchange"); ``shares`` per symbol for "investors" (all investors' depository and margin
+    accounts together), each "broker:CODE" and the "exchange". Both sum to zero."""
 
     settle_date: date
     cash: dict[str, int]
@@ -79,84 +78,102 @@ class SettlementReport(msgspec.Struct, frozen=True):
 
 
 class Balances:
-    """What settlement has moved so far: the books after the last settled date."""
+    """What settlement has moved so far for brokers and the exchange (investors' balances are
+    on their ``AccountBooks``)."""
 
     def __init__(self) -> None:
-        self.bank: dict[str, int] = {}  # investors' settlement bank accounts
-        self.depository: dict[Position, int] = {}
-        self.pledged: dict[Position, int] = {}
-        self.owed: dict[Position, int] = {}
-        self.loans: dict[str, int] = {}
-        self.held: dict[str, int] = {}
         self.broker_cash: dict[str, int] = {}
         self.broker_shares: dict[Position, int] = {}
         self.exchange_cash = 0
         self.exchange_shares: dict[str, int] = {}
 
 
-def _add(target: dict, key: object, amount: int) -> None:  # type: ignore[type-arg]
-    target[key] = target.get(key, 0) + amount
+def _add(target: dict[Any, int], key: object, amount: int) -> None:
+    """Add to a running total; a zero changes nothing and creates no entry."""
+    if amount:
+        target[key] = target.get(key, 0) + amount
 
 
-def settle_day(day: Day, books: Balances, brokers_of: dict[str, str],
-               available: dict[Position, int]) -> SettlementReport:
+def settle_day(day: Day, books: Balances,
+               accounts: dict[str, AccountBooks]) -> SettlementReport:
     """Move ``day``: investors pay or are paid, shares are booked by the depository, margin
-    loans and short collateral recorded, the exchange settles each broker's net.
+    loans and short collateral recorded, each broker settles its net with the exchange.
 
     An investor whose bank account cannot cover their payable defaults (all or nothing): the
     broker pays for them and withholds the shares they bought for cash and still have
     (``available``, as traded; shares already sold on must still reach the buyer). Shares
     bought on margin are already in the broker's custody as collateral."""
     cash: dict[str, int] = {}
-    shares: dict[str, dict[str, int]] = {}
-    defaulted: dict[str, DefaultRecord] = {}
-    for account, running in day.nets.items():
-        net = running.net
-        balance = books.bank.get(account, 0)
-        if net < 0 and balance < -net:
-            broker = brokers_of[account]
-            defaulted[account] = DefaultRecord(broker, account, day.settle_date, -net, {})
-            _add(cash, f"broker:{broker}", net)
-            continue
-        books.bank[account] = balance + net
-        _add(cash, f"investor:{account}", net)
-    for (account, symbol), qty in day.free.items():
-        record = defaulted.get(account)
-        withheld = 0
-        if record is not None and qty > 0:
-            withheld = min(qty, max(available.get((account, symbol), 0), 0))
-            if withheld:
-                record.withheld[symbol] = withheld
-            _add(books.broker_shares, (record.broker, symbol), withheld)
-            _add(shares.setdefault(f"broker:{record.broker}", {}), symbol, withheld)
-        _add(books.depository, (account, symbol), qty - withheld)
-        _add(shares.setdefault(f"investor:{account}", {}), symbol, qty - withheld)
-    for (account, symbol), qty in day.pledged.items():
-        _add(books.pledged, (account, symbol), qty)
-        _add(shares.setdefault(f"investor:{account}", {}), symbol, qty)
-    for (account, symbol), qty in day.owed.items():
-        _add(books.owed, (account, symbol), qty)
-    for source, target in ((day.loans, books.loans), (day.held, books.held)):
-        for account, amount in source.items():
-            _add(target, account, amount)
-    for broker, amount in day.broker_cash.items():
+    investors: dict[str, int] = {}
+    brokers: dict[str, dict[str, int]] = {}
+    defaults: list[DefaultRecord] = []
+    exchange_cash = 0
+    for name, part in day.accounts.items():
+        account = accounts[name]
+        broker = account.broker
+        net = part.receivable - part.payable
+        withheld: dict[str, int] = {}
+        if net < 0 and account.bank < -net:
+            withheld = _withhold(part.shares, account.available)
+            defaults.append(DefaultRecord(broker, name, day.settle_date, -net, withheld))
+            for symbol, qty in withheld.items():
+                account.available[symbol] -= qty
+        else:
+            account.bank += net
+            cash[f"investor:{name}"] = net
+        exchange_cash -= part.exchange_cash
+        lent = brokers.setdefault(broker, {})
+        for symbol, (free, pledged, owed) in part.shares.items():
+            kept = withheld.get(symbol, 0) if withheld else 0
+            _add(account.depository, symbol, free - kept)
+            _add(account.pledged, symbol, pledged)
+            _add(account.owed, symbol, owed)
+            _add(investors, symbol, free - kept + pledged)
+            _add(lent, symbol, kept - owed)  # withheld shares in, shares lent to shorts out
+        account.loans += part.loans
+        account.held += part.held
+    for broker, amount in _broker_cash(day, accounts, defaults).items():
         _add(books.broker_cash, broker, amount)
-        _add(cash, f"broker:{broker}", amount)
-    for (broker, symbol), qty in day.broker_shares.items():
-        _add(books.broker_shares, (broker, symbol), qty)
-        _add(shares.setdefault(f"broker:{broker}", {}), symbol, qty)
-    exchange_cash = -sum(day.exchange_cash.values())
+        cash[f"broker:{broker}"] = amount
     books.exchange_cash += exchange_cash
     cash[EXCHANGE] = exchange_cash
-    exchange_shares = shares.setdefault(EXCHANGE, {})
-    for (_, symbol), qty in day.exchange_shares.items():
-        _add(exchange_shares, symbol, -qty)
-        _add(books.exchange_shares, symbol, -qty)
-    for record in defaulted.values():
-        _add(books.broker_cash, record.broker, -record.owed)
+    exchange = {symbol: -qty for symbol, qty in investors.items()}
+    for broker, lent in brokers.items():
+        for symbol, qty in lent.items():
+            _add(books.broker_shares, (broker, symbol), qty)
+            _add(exchange, symbol, -qty)
+    for symbol, qty in exchange.items():
+        _add(books.exchange_shares, symbol, qty)
+    shares = {"investors": investors, EXCHANGE: exchange}
+    shares.update({f"broker:{broker}": lent for broker, lent in brokers.items()})
     deadline = int(datetime.combine(day.settle_date, DEFAULT_REPORT_TIME, TAIWAN).timestamp()
                    * 1000)
-    records = sorted(defaulted.values(), key=lambda record: record.account)
-    return SettlementReport(day.settle_date, cash, shares, records, [
+    defaults.sort(key=lambda record: record.account)
+    return SettlementReport(day.settle_date, cash, _nonzero(shares), defaults, [
         SetAccountStatus(at=deadline, account=record.account, status=AccountStatus.DEFAULTED)
-        for record in records])
+        for record in defaults])
+
+
+def _broker_cash(day: Day, accounts: dict[str, AccountBooks],
+                 defaults: list[DefaultRecord]) -> dict[str, int]:
+    """Each broker's cash on the day: what it keeps or lays out per account, minus what it
+    paid for defaulters."""
+    total: dict[str, int] = {}
+    for name, part in day.accounts.items():
+        _add(total, accounts[name].broker, part.broker_cash)
+    for record in defaults:
+        _add(total, record.broker, -record.owed)
+    return total
+
+
+def _nonzero(shares: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    moved = {party: {symbol: qty for symbol, qty in by_symbol.items() if qty}
+             for party, by_symbol in shares.items()}
+    return {party: by_symbol for party, by_symbol in moved.items() if by_symbol}
+
+
+def _withhold(shares: dict[str, list[int]], available: dict[str, int]) -> dict[str, int]:
+    """The shares a defaulter bought for cash that they still have, by symbol."""
+    withheld = {symbol: min(moved[FREE], max(available.get(symbol, 0), 0))
+                for symbol, moved in shares.items() if moved[FREE] > 0}
+    return {symbol: qty for symbol, qty in withheld.items() if qty}

@@ -28,6 +28,10 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Command)
 
 
+def encode(command: BoCmd) -> bytes:
+    return _encoder.encode(command)
+
+
 class BackOffice:
     """The ledger and its journal: replay on open, then journal-and-apply."""
 
@@ -45,7 +49,7 @@ class BackOffice:
     def execute(self, commands: Iterable[BoCmd]) -> list[Code]:
         """Journal a batch durably, then apply it; one code per command."""
         batch = list(commands)
-        self.journal.append([_encoder.encode(command) for command in batch])
+        self.journal.append([encode(command) for command in batch])
         results = []
         for command in batch:
             try:
