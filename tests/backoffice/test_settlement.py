@@ -67,8 +67,9 @@ def test_settle_when_thesis_examples_then_cash_shares_and_loan_move_on_t_plus_2(
     assert _bank(books) == FUNDS
     report = _settle(books, FRI)
     assert _bank(books) == FUNDS + 78_706
+    assert report.investors == {ACCOUNT: 78_706}
     assert report.cash == {
-        f"investor:{ACCOUNT}": 78_706,
+        "investors": 78_706,
         f"broker:{BROKER}": 1_085 - 457_000 + 550 + 1_159,  # commissions, tax, the loan
         "exchange": 762_000 - 386_500,
     }
@@ -129,7 +130,7 @@ def test_settle_when_investor_cannot_pay_then_default_record_and_status_for_core
     assert report.status_changes == [SetAccountStatus(at=deadline, account="55556666",
                                                       status=AccountStatus.DEFAULTED)]
     assert _bank(books, "55556666") == 100_000  # nothing taken: all or nothing
-    assert "investor:55556666" not in report.cash
+    assert report.investors == {ACCOUNT: -76_308}  # 76,200 + commission 108
     # the broker lays out 152,617 and keeps both commissions (217 + 108)
     assert report.cash[f"broker:{BROKER}"] == -152_617 + 217 + 108
     assert report.shares[f"broker:{BROKER}"] == {TSMC: 2_000}
@@ -143,7 +144,7 @@ def test_settle_when_short_sale_then_margin_collected_and_lent_shares_recorded()
     books = ledger()
     books.apply(fill(SELL, 2_000, 8_000, credit=SHORT))
     report = _settle(books, FRI)
-    assert report.cash == {f"investor:{ACCOUNT}": -144_000, f"broker:{BROKER}": 304_000,
+    assert report.cash == {"investors": -144_000, f"broker:{BROKER}": 304_000,
                            "exchange": -160_000}
     assert report.shares == {f"broker:{BROKER}": {TSMC: -2_000}, "exchange": {TSMC: 2_000}}
     [holding] = [h for h in holdings_of(books, BROKER, ACCOUNT) if h.symbol == TSMC]

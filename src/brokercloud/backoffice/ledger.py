@@ -233,11 +233,7 @@ class Ledger:
         if any(pending < cmd.date and pending not in self.settled for pending in self.days):
             return Code.SETTLEMENT_OUT_OF_ORDER
         day = self.days.get(cmd.date) or Day(cmd.date, cmd.date)
-        accounts = self.accounts
-        report = settle_day(day, self.books, accounts)
-        for name in day.accounts:
-            del accounts[name].days[cmd.date]
-        self.settled[cmd.date] = report
+        self.settled[cmd.date] = settle_day(day, self.books, self.accounts)
         return Code.OK
 
 

@@ -66,11 +66,13 @@ class DefaultRecord(msgspec.Struct, frozen=True):
 
 
 class SettlementReport(msgspec.Struct, frozen=True):
-    """What moved on one date. ``cash`` per party ("investor:ACCOUNT", "broker:CODE",
-    "exchange"); ``shares`` per symbol for "investors" (all investors' depository and margin
-    accounts together), each "broker:CODE" and the "exchange". Both sum to zero."""
+    """What moved on one date. ``investors``: each paying or paid investor's cash by account;
+    ``cash`` per party ("investors" together, each "broker:CODE", the "exchange"); ``shares``
+    per party and symbol (investors' depository and margin accounts together). ``cash`` and
+    each symbol of ``shares`` sum to zero."""
 
     settle_date: date
+    investors: dict[str, int]
     cash: dict[str, int]
     shares: dict[str, dict[str, int]]
     defaults: list[DefaultRecord]
@@ -102,68 +104,75 @@ def settle_day(day: Day, books: Balances,
     An investor whose bank account cannot cover their payable defaults (all or nothing): the
     broker pays for them and withholds the shares they bought for cash and still have
     (``available``, as traded; shares already sold on must still reach the buyer). Shares
-    bought on margin are already in the broker's custody as collateral."""
-    cash: dict[str, int] = {}
+    bought on margin are already in the broker's custody as collateral. One pass over the
+    day's accounts, each touching only its own small dictionaries."""
     investors: dict[str, int] = {}
-    brokers: dict[str, dict[str, int]] = {}
+    investor_shares: dict[str, int] = {}
+    broker_cash: dict[str, int] = {}
+    broker_shares: dict[Position, int] = {}  # withheld shares in, shares lent to shorts out
     defaults: list[DefaultRecord] = []
     exchange_cash = 0
     for name, part in day.accounts.items():
         account = accounts[name]
+        del account.days[day.settle_date]
         broker = account.broker
         net = part.receivable - part.payable
         withheld: dict[str, int] = {}
         if net < 0 and account.bank < -net:
             withheld = _withhold(part.shares, account.available)
-            defaults.append(DefaultRecord(broker, name, day.settle_date, -net, withheld))
             for symbol, qty in withheld.items():
-                account.available[symbol] -= qty
+                account.available[symbol] -= qty  # withheld: no longer theirs to sell
+            defaults.append(DefaultRecord(broker, name, day.settle_date, -net, withheld))
+            broker_cash[broker] = broker_cash.get(broker, 0) + net
         else:
             account.bank += net
-            cash[f"investor:{name}"] = net
+            investors[name] = net
+        broker_cash[broker] = broker_cash.get(broker, 0) + part.broker_cash
         exchange_cash -= part.exchange_cash
-        lent = brokers.setdefault(broker, {})
         for symbol, (free, pledged, owed) in part.shares.items():
             kept = withheld.get(symbol, 0) if withheld else 0
-            _add(account.depository, symbol, free - kept)
-            _add(account.pledged, symbol, pledged)
-            _add(account.owed, symbol, owed)
-            _add(investors, symbol, free - kept + pledged)
-            _add(lent, symbol, kept - owed)  # withheld shares in, shares lent to shorts out
+            delivered = free - kept
+            if delivered:
+                account.depository[symbol] = account.depository.get(symbol, 0) + delivered
+            if pledged:
+                account.pledged[symbol] = account.pledged.get(symbol, 0) + pledged
+            if owed:
+                account.owed[symbol] = account.owed.get(symbol, 0) + owed
+            if kept or owed:
+                _add(broker_shares, (broker, symbol), kept - owed)
+            if delivered or pledged:
+                investor_shares[symbol] = investor_shares.get(symbol, 0) + delivered + pledged
         account.loans += part.loans
         account.held += part.held
-    for broker, amount in _broker_cash(day, accounts, defaults).items():
+    return _report(day.settle_date, books, investors, investor_shares, broker_cash,
+                   broker_shares, exchange_cash, defaults)
+
+
+def _report(settle_date: date, books: Balances, investors: dict[str, int],
+            investor_shares: dict[str, int], broker_cash: dict[str, int],
+            broker_shares: dict[Position, int], exchange_cash: int,
+            defaults: list[DefaultRecord]) -> SettlementReport:
+    """Brokers' and the exchange's side of the day, into their balances and the report."""
+    cash = {"investors": sum(investors.values()), EXCHANGE: exchange_cash}
+    for broker, amount in broker_cash.items():
         _add(books.broker_cash, broker, amount)
         cash[f"broker:{broker}"] = amount
     books.exchange_cash += exchange_cash
-    cash[EXCHANGE] = exchange_cash
-    exchange = {symbol: -qty for symbol, qty in investors.items()}
-    for broker, lent in brokers.items():
-        for symbol, qty in lent.items():
-            _add(books.broker_shares, (broker, symbol), qty)
-            _add(exchange, symbol, -qty)
+    shares: dict[str, dict[str, int]] = {"investors": investor_shares}
+    exchange = {symbol: -qty for symbol, qty in investor_shares.items()}
+    for (broker, symbol), qty in broker_shares.items():
+        _add(books.broker_shares, (broker, symbol), qty)
+        _add(shares.setdefault(f"broker:{broker}", {}), symbol, qty)
+        _add(exchange, symbol, -qty)
     for symbol, qty in exchange.items():
         _add(books.exchange_shares, symbol, qty)
-    shares = {"investors": investors, EXCHANGE: exchange}
-    shares.update({f"broker:{broker}": lent for broker, lent in brokers.items()})
-    deadline = int(datetime.combine(day.settle_date, DEFAULT_REPORT_TIME, TAIWAN).timestamp()
+    shares[EXCHANGE] = exchange
+    deadline = int(datetime.combine(settle_date, DEFAULT_REPORT_TIME, TAIWAN).timestamp()
                    * 1000)
     defaults.sort(key=lambda record: record.account)
-    return SettlementReport(day.settle_date, cash, _nonzero(shares), defaults, [
+    return SettlementReport(settle_date, investors, cash, _nonzero(shares), defaults, [
         SetAccountStatus(at=deadline, account=record.account, status=AccountStatus.DEFAULTED)
         for record in defaults])
-
-
-def _broker_cash(day: Day, accounts: dict[str, AccountBooks],
-                 defaults: list[DefaultRecord]) -> dict[str, int]:
-    """Each broker's cash on the day: what it keeps or lays out per account, minus what it
-    paid for defaulters."""
-    total: dict[str, int] = {}
-    for name, part in day.accounts.items():
-        _add(total, accounts[name].broker, part.broker_cash)
-    for record in defaults:
-        _add(total, record.broker, -record.owed)
-    return total
 
 
 def _nonzero(shares: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
