@@ -37,13 +37,6 @@ class AccountDay:
         self.shares: dict[str, list[int]] = {}
         self.bought: dict[str, int] | None = None
 
-    def add(self, net: int) -> None:
-        if net >= 0:
-            self.receivable += net
-        else:
-            self.payable -= net
-        self.fills += 1
-
     @property
     def net(self) -> int:
         return self.receivable - self.payable

@@ -261,10 +261,14 @@ def _match_day_trade(part: AccountDay, symbol: str, qty: int) -> int:
 
 def _record(booking: Booking, books: AccountBooks, part: AccountDay) -> None:
     """The fill's effect on the account's positions and on its settlement date."""
-    symbol, qty, credit = booking.symbol, booking.qty, booking.credit
+    symbol, qty, credit, net = booking.symbol, booking.qty, booking.credit, booking.net
     buy = booking.side is _BUY
     signed = qty if buy else -qty
-    part.add(booking.net)
+    if net >= 0:
+        part.receivable += net
+    else:
+        part.payable -= net
+    part.fills += 1
     part.broker_cash += booking.broker_cash
     part.exchange_cash -= booking.exchange_cash
     moved = part.shares.get(symbol)
