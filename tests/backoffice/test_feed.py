@@ -1,0 +1,116 @@
+"""From the real core to the back office: the thesis's two orders placed, sent, filled by the
+exchange and booked; unknown reports held; a restart catches up exactly what was missed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+from tests.core.support import (
+    ACCOUNT,
+    BROKER,
+    MARGIN,
+    SELL,
+    T0,
+    Desk,
+    reference_commands,
+)
+
+from brokercloud.backoffice.feed import CoreFeed, commands_for, reference_from_core
+from brokercloud.backoffice.queries import exceptions_of, net_amounts
+from brokercloud.backoffice.store import BackOffice
+from brokercloud.codes import Code
+from brokercloud.core import commands as c
+from brokercloud.core import events as e
+from brokercloud.core.sequencer import Core, Sequencer
+from brokercloud.market.orders import Side
+
+TUE = date(2025, 11, 25)  # the core tests' trading day
+THU = date(2025, 11, 27)  # its T+2
+
+
+def _thesis_day(desk: Desk) -> list[e.Event]:
+    """Margin buy 10 lots at 76.2 and cash sell 5 lots at 77.3, both filled."""
+    buy = desk.live(qty=10_000, price=7_620, credit=MARGIN)
+    sell = desk.live(side=SELL, qty=5_000, price=7_730)
+    return desk.fill(buy, 10_000, 7_620, exec_id="X1") + desk.fill(sell, 5_000, 7_730,
+                                                                     exec_id="X2")
+
+
+def _office(tmp_path: Path, desk: Desk) -> BackOffice:
+    office = BackOffice(tmp_path, fsync=False)
+    office.execute(reference_from_core(desk.state, office.ledger))
+    return office
+
+
+def test_feed_when_core_fills_thesis_orders_then_booked_with_exact_net(tmp_path: Path) -> None:
+    desk = Desk()
+    office = _office(tmp_path, desk)
+    events = _thesis_day(desk)
+    commands = commands_for(desk.state, office.ledger, events)
+    assert [type(command).__name__ for command in commands] == ["BookFill", "BookFill"]
+    assert [(x.credit, x.trade_date) for x in commands] == [  # type: ignore[union-attr]
+        (c.Credit.MARGIN, TUE), (c.Credit.CASH, TUE)]
+    assert office.execute(commands) == [Code.OK, Code.OK]
+    [amount] = net_amounts(office.ledger, BROKER, ACCOUNT)
+    assert (amount.trade_date, amount.settle_date, amount.net) == (TUE, THU, 78_706)
+    office.close()
+
+
+def test_feed_when_core_reports_unknown_order_then_held_for_operator(tmp_path: Path) -> None:
+    desk = Desk()
+    office = _office(tmp_path, desk)
+    events = desk.do(c.ExchangeFilled(at=T0 + 1, order_id="20251125-99999999", exec_id="X9",
+                                      price=7_620, qty=1_000))
+    office.execute(commands_for(desk.state, office.ledger, events))
+    [record] = exceptions_of(office.ledger, "")
+    assert (record.order_id, record.code, record.detail) == (
+        "20251125-99999999", Code.UNKNOWN_ORDER_ID, "ExchangeFilled")
+    office.close()
+
+
+def test_catch_up_when_back_office_missed_fills_then_books_exactly_those(
+        tmp_path: Path) -> None:
+    desk = Desk()
+    office = _office(tmp_path, desk)
+    events = _thesis_day(desk)
+    office.execute(commands_for(desk.state, office.ledger, events[:1]))  # the buy only
+    office.close()
+    again = BackOffice(tmp_path, fsync=False)  # restarted; the sell was never journaled here
+    CoreFeed(again, desk.state).catch_up()
+    assert len(again.ledger.bookings) == 2
+    [amount] = net_amounts(again.ledger, BROKER, ACCOUNT)
+    assert (amount.fills, amount.net) == (2, 78_706)
+    again.close()
+
+
+def test_core_feed_when_listening_to_sequencer_then_books_off_the_order_path(
+        tmp_path: Path) -> None:
+    async def scenario() -> int:
+        core = Core(tmp_path / "core", fsync=False)
+        core.execute(reference_commands())
+        office = BackOffice(tmp_path / "backoffice", fsync=False)
+        feed = CoreFeed(office, core.state)
+        feed.catch_up()
+        task = asyncio.create_task(feed.run())
+        async with Sequencer(core, [feed]) as sequencer:
+            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r1", symbol="2330", side=Side.BUY, qty=10_000, price=7_620,
+                credit=MARGIN))
+            order_id = accepted.order_id  # type: ignore[union-attr]
+            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                    exec_id="X1", price=7_620, qty=10_000))
+            for _ in range(100):
+                if office.ledger.bookings:
+                    break
+                await asyncio.sleep(0.01)
+        task.cancel()
+        [amount] = net_amounts(office.ledger, BROKER, ACCOUNT)
+        office.close()
+        core.close()
+        return amount.net
+
+    assert asyncio.run(scenario()) == -306_085
