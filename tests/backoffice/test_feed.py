@@ -17,7 +17,7 @@ from tests.core.support import (
     reference_commands,
 )
 
-from brokercloud.backoffice.feed import CoreFeed, commands_for, reference_from_core
+from brokercloud.backoffice.feed import CoreFeed, commands_for, reference_from_core, settle_due
 from brokercloud.backoffice.queries import exceptions_of, net_amounts
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
@@ -114,3 +114,33 @@ def test_core_feed_when_listening_to_sequencer_then_books_off_the_order_path(
         return amount.net
 
     assert asyncio.run(scenario()) == -306_085
+
+
+def test_settle_due_when_investor_cannot_pay_then_core_refuses_their_orders(
+        tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[Code], Code]:
+        core = Core(tmp_path / "core", fsync=False)
+        core.execute(reference_commands())
+        office = BackOffice(tmp_path / "backoffice", fsync=False)
+        feed = CoreFeed(office, core.state)
+        feed.catch_up()  # no deposit: the account cannot pay
+        async with Sequencer(core, [feed]) as sequencer:
+            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+            order_id = accepted.order_id  # type: ignore[union-attr]
+            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                    exec_id="X1", price=7_620, qty=1_000))
+            feed.drain()
+            codes = await settle_due(office, sequencer, THU)
+            [rejected] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 4_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+        office.close()
+        core.close()
+        return codes, rejected.code  # type: ignore[union-attr]
+
+    codes, rejected = asyncio.run(scenario())
+    assert codes == [Code.OK]
+    assert rejected == Code.ACCOUNT_DEFAULTED

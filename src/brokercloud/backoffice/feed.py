@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
 from brokercloud.core import events as e
+from brokercloud.core.sequencer import Sequencer
 from brokercloud.core.state import CoreState
 from brokercloud.market.orders import Side
 from brokercloud.market.sessions import TAIWAN
@@ -83,6 +84,26 @@ def all_fills(state: CoreState) -> list[e.Fill]:
                    exec_id=exec_id, symbol=order.symbol, side=int(order.side), price=price,
                    qty=qty)
             for _, exec_id, price, qty, order in fills]
+
+
+def due_settlements(ledger: Ledger, today: date) -> list[b.Settle]:
+    """Every settlement date up to ``today`` with trades not yet settled, oldest first."""
+    return [b.Settle(date=day) for day in sorted(ledger.days)
+            if day <= today and day not in ledger.settled]
+
+
+async def settle_due(office: BackOffice, sequencer: Sequencer, today: date) -> list[Code]:
+    """Settle what is due and tell the core of every investor who defaulted (the risk checks
+    then refuse their orders with ACCOUNT_DEFAULTED). A stop between the two loses the
+    status change: the default record stays in the books for the broker's workflow."""
+    codes = []
+    for command in due_settlements(office.ledger, today):
+        [code] = office.execute([command])
+        codes.append(code)
+        if code is Code.OK:
+            for change in office.ledger.settled[command.date].status_changes:
+                await sequencer.submit(change)
+    return codes
 
 
 class CoreFeed:
