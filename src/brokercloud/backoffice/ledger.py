@@ -178,8 +178,10 @@ class Ledger:
             return self._hold(cmd, Code.TRADE_DATE_SETTLED)
         part = books.days.get(settle_date)
         if part is None:
-            part = books.days[settle_date] = self._day(cmd.trade_date, settle_date,
-                                                       cmd.account)
+            day = self.days.get(settle_date)
+            if day is None:
+                day = self.days[settle_date] = Day(cmd.trade_date, settle_date)
+            part = books.days[settle_date] = day.accounts[cmd.account] = AccountDay()
         side, credit, symbol, qty = cmd.side, cmd.credit, cmd.symbol, cmd.qty
         day_trade = 0
         release = NOTHING_RELEASED
@@ -204,14 +206,6 @@ class Ledger:
             self.feed.publish(NetAmount(cmd.broker, cmd.account, cmd.trade_date, settle_date,
                                         part.receivable, part.payable, part.net, part.fills))
         return Code.OK
-
-    def _day(self, trade_date: date, settle_date: date, account: str) -> AccountDay:
-        """A new account part of a settlement date, registered with the date."""
-        day = self.days.get(settle_date)
-        if day is None:
-            day = self.days[settle_date] = Day(trade_date, settle_date)
-        part = day.accounts[account] = AccountDay()
-        return part
 
     def _close(self, cmd: b.BookFill, books: AccountBooks, settle_date: date) -> Release | Code:
         """A margin sell repays financing lots, a short cover releases short lots."""
