@@ -49,13 +49,13 @@ FIRST_DAY = date(2026, 11, 23)  # a Monday
 _BATCH = 4_096
 
 
-def reference(shard: int = 0, shards: int = 1) -> list[b.BoCmd]:
+def reference(shard: int = 0, shards: int = 1, accounts: int = ACCOUNTS) -> list[b.BoCmd]:
     """One shard's brokers and accounts (each holding 10 lots of two symbols, well funded),
     and every symbol."""
     mine = [n for n in range(BROKERS) if n % shards == shard]
     commands: list[b.BoCmd] = [b.RegisterBroker(broker=f"9{n:03d}") for n in mine]
     commands += [b.RegisterSymbol(symbol=str(1101 + n)) for n in range(SYMBOLS)]
-    for n in range(ACCOUNTS):
+    for n in range(accounts):
         if n % BROKERS % shards != shard:
             continue
         account = f"{n:08d}"
@@ -69,14 +69,14 @@ def reference(shard: int = 0, shards: int = 1) -> list[b.BoCmd]:
     return commands
 
 
-def fills(count: int = FILLS, seed: int = 1) -> list[b.BookFill]:
+def fills(count: int = FILLS, accounts: int = ACCOUNTS, seed: int = 1) -> list[b.BookFill]:
     rng = random.Random(seed)
     days = [FIRST_DAY]
     while len(days) < DAYS:
         days.append(TWSE_CALENDAR.next_trading_day(days[-1]))
     made = []
     for i in range(count):
-        n = rng.randrange(ACCOUNTS)
+        n = rng.randrange(accounts)
         kind = rng.random()
         held = str(1101 + (n + 7 * rng.randrange(2)) % SYMBOLS)
         if kind < 0.45:
@@ -117,10 +117,11 @@ def _conserved(ledger: Ledger) -> bool:
     return True
 
 
-def _shard(shard: int, shards: int, commands: list[b.BookFill], conn: Connection) -> None:
+def _shard(shard: int, shards: int, accounts: int, commands: list[b.BookFill],
+           conn: Connection) -> None:
     """One shard: its reference data untimed, then on the signal every fill and every date."""
     ledger = Ledger()
-    for command in reference(shard, shards):
+    for command in reference(shard, shards, accounts):
         ledger.apply(command)
     gc.collect()
     gc.freeze()  # the platform's process runs with the sequencer's GC settings
@@ -137,14 +138,15 @@ def _shard(shard: int, shards: int, commands: list[b.BookFill], conn: Connection
                           _conserved(ledger), cpu_seconds))
 
 
-def _run_shards(commands: list[b.BookFill], shards: int) -> tuple[float, list[ShardResult]]:
+def run_shards(commands: list[b.BookFill], shards: int,
+               accounts: int = ACCOUNTS) -> tuple[float, list[ShardResult]]:
     """Wall seconds from the start signal until every shard answered, and their results."""
     context = multiprocessing.get_context("fork")
     pipes, workers = [], []
     for shard in range(shards):
         mine = [command for command in commands if int(command.broker[1:]) % shards == shard]
         parent, child = context.Pipe()
-        worker = context.Process(target=_shard, args=(shard, shards, mine, child))
+        worker = context.Process(target=_shard, args=(shard, shards, accounts, mine, child))
         worker.start()
         pipes.append(parent)
         workers.append(worker)
@@ -173,7 +175,7 @@ def _journal_seconds(commands: list[b.BookFill]) -> float:
 
 def run() -> dict[str, object]:
     commands = fills()
-    seconds, results = _run_shards(commands, SHARDS)
+    seconds, results = run_shards(commands, SHARDS)
     figures: dict[str, object] = {
         "fills": len(commands),
         "accounts": ACCOUNTS,
