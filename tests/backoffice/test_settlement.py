@@ -111,7 +111,11 @@ def test_settle_when_earlier_date_pending_or_repeated_then_refused() -> None:
     _settle(books, FRI)
     assert books.apply(b.Settle(date=FRI)) == Code.ALREADY_SETTLED
     assert books.apply(fill(BUY, 1_000, 7_620)) == Code.TRADE_DATE_SETTLED
+    # a late fill from a day before, never traded: its T+2 (Wed 11-26) is already behind us
+    assert books.apply(fill(BUY, 1_000, 7_620, trade_date=date(2026, 11, 24))) == (
+        Code.TRADE_DATE_SETTLED)
     _settle(books, MON)
+    assert books.apply(b.Settle(date=THU)) == Code.SETTLEMENT_OUT_OF_ORDER
 
 
 def test_settle_when_investor_cannot_pay_then_default_record_and_status_for_core() -> None:

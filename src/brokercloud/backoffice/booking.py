@@ -85,10 +85,10 @@ NOTHING_RELEASED = Release()
 
 
 def book(fill: BookFill, settle_date: date, fees: FeeSchedule, kind: InstrumentKind,
-         terms: RegisterBroker, *, day_trade_qty: int = 0,
+         terms: RegisterBroker, day_trade_qty: int = 0,
          release: Release = NOTHING_RELEASED) -> Booking:
     """The booking of ``fill``; ``fees`` already carry the customer's discount and the
-    minimum fee for the fill's lot kind."""
+    minimum fee for the fill's lot kind. Positional arguments: called once per fill."""
     price, qty = fill.price, fill.qty
     value = trade_value(price, qty)
     fee_paid = commission(price, qty, fees)

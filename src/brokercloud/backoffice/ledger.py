@@ -61,6 +61,7 @@ class Ledger:
         self.bookings: dict[Key, Booking] = {}
         self.days: dict[date, Day] = {}  # by settlement date, settled ones too
         self.settled: dict[date, SettlementReport] = {}
+        self.last_settled: date | None = None  # dates settle in order, so nothing before it
         self.exceptions: list[ExceptionRecord] = []
         self.books = Balances()
         self.feed = NetFeed()
@@ -174,14 +175,9 @@ class Ledger:
             cmd.trade_date)
         if settle_date is None:
             return self._hold(cmd, Code.NOT_A_TRADING_DAY)
-        if settle_date in self.settled:
+        if self.last_settled is not None and settle_date <= self.last_settled:
             return self._hold(cmd, Code.TRADE_DATE_SETTLED)
         part = books.days.get(settle_date)
-        if part is None:
-            day = self.days.get(settle_date)
-            if day is None:
-                day = self.days[settle_date] = Day(cmd.trade_date, settle_date)
-            part = books.days[settle_date] = day.accounts[cmd.account] = AccountDay()
         side, credit, symbol, qty = cmd.side, cmd.credit, cmd.symbol, cmd.qty
         day_trade = 0
         release = NOTHING_RELEASED
@@ -190,16 +186,21 @@ class Ledger:
             if available < qty:
                 return self._hold(cmd, Code.HOLDINGS_WOULD_GO_NEGATIVE,
                                   f"{available} shares available, {qty} sold")
-            if books.day_trading:
+            if books.day_trading and part is not None:
                 day_trade = _match_day_trade(part, symbol, qty)
         elif (credit is _MARGIN and side is _SELL) or (credit is _SHORT and side is _BUY):
             closed = self._close(cmd, books, settle_date)
             if isinstance(closed, Code):
                 return self._hold(cmd, closed)
             release = closed
+        if part is None:
+            day = self.days.get(settle_date)
+            if day is None:
+                day = self.days[settle_date] = Day(cmd.trade_date, settle_date)
+            part = books.days[settle_date] = day.accounts[cmd.account] = AccountDay()
         fees = books.fees if qty % BOARD_LOT == 0 else books.odd_lot_fees
-        booking = book(cmd, settle_date, fees, kind, self.brokers[cmd.broker],
-                       day_trade_qty=day_trade, release=release)
+        booking = book(cmd, settle_date, fees, kind, self.brokers[cmd.broker], day_trade,
+                       release)
         self.bookings[key] = booking
         _record(booking, books, part)
         if self.feed.listeners and cmd.account in self.feed.listeners:
@@ -224,10 +225,12 @@ class Ledger:
             return Code.NOT_A_SETTLEMENT_DAY
         if cmd.date in self.settled:
             return Code.ALREADY_SETTLED
-        if any(pending < cmd.date and pending not in self.settled for pending in self.days):
+        if (self.last_settled is not None and cmd.date < self.last_settled) or any(
+                pending < cmd.date and pending not in self.settled for pending in self.days):
             return Code.SETTLEMENT_OUT_OF_ORDER
         day = self.days.get(cmd.date) or Day(cmd.date, cmd.date)
         self.settled[cmd.date] = settle_day(day, self.books, self.accounts)
+        self.last_settled = cmd.date
         return Code.OK
 
 
@@ -246,9 +249,11 @@ def _fill_error(cmd: b.BookFill, books: AccountBooks | None,
 def _match_day_trade(part: AccountDay, symbol: str, qty: int) -> int:
     """The part of a cash sell that closes shares bought for cash the same day (現股當沖,
     buy first: the core never lets an account sell shares it does not have)."""
-    bought = part.bought.get(symbol, 0) if part.bought else 0
+    if not part.bought:
+        return 0
+    bought = part.bought.get(symbol, 0)
     matched = min(bought, qty)
-    if matched and part.bought is not None:
+    if matched:
         part.bought[symbol] = bought - matched
     return matched
 
