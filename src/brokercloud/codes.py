@@ -70,6 +70,7 @@ class Code(enum.IntEnum):
     EXEC_ID_CONFLICT = 6005
     TRADE_DATE_SETTLED = 6006
     BACK_OFFICE_FAULT = 6007
+    TOP_UP_EXCEEDS_BANK_BALANCE = 6008
     # 61xx: back office settlement
     NOT_A_SETTLEMENT_DAY = 6101
     ALREADY_SETTLED = 6102
@@ -214,6 +215,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.BACK_OFFICE_FAULT: (
         "The back office failed to apply this input; it is logged for the operator.",
         "後台處理此筆資料失敗，已記錄待查。"),
+    Code.TOP_UP_EXCEEDS_BANK_BALANCE: (
+        "The top-up is more than the investor's settlement bank account holds.",
+        "補繳金額超過交割帳戶餘額。"),
     Code.NOT_A_SETTLEMENT_DAY: (
         "Cash and shares do not move on this day.", "該日非交割日。"),
     Code.ALREADY_SETTLED: (

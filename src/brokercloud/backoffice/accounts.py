@@ -9,11 +9,15 @@ that locality is most of what makes `bench settlement` fast.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.positions import Lot
+
+if TYPE_CHECKING:
+    from brokercloud.backoffice.margin import Call
 
 FREE, PLEDGED, OWED = 0, 1, 2  # the slots of AccountDay.shares
 
@@ -47,9 +51,9 @@ class AccountBooks:
     and short lots; what settlement has moved (bank account, depository, margin account,
     short shares owed, loans, held short collateral); its part of each unsettled date."""
 
-    __slots__ = ("account", "available", "bank", "broker", "day_trading", "days", "depository",
-                 "fees", "financed", "held", "loans", "odd_lot_fees", "owed", "pledged",
-                 "shorts")
+    __slots__ = ("account", "available", "bank", "broker", "call", "collateral", "day_trading",
+                 "days", "depository", "fees", "financed", "held", "loans", "odd_lot_fees",
+                 "owed", "pledged", "shorts")
 
     def __init__(self, cmd: b.RegisterAccount, odd_lot_min_fee: int) -> None:
         self.account = cmd.account
@@ -67,3 +71,5 @@ class AccountBooks:
         self.depository: dict[str, int] = {}
         self.pledged: dict[str, int] = {}  # shares in the margin account (collateral)
         self.owed: dict[str, int] = {}  # shares owed on short sales
+        self.collateral = 0  # cash topped up against margin calls, NT$
+        self.call: Call | None = None  # margin-call state, once the account has one

@@ -91,6 +91,21 @@ class HoldException(BoCmd):
     detail: str = ""
 
 
+class MarkPrices(BoCmd):
+    """The day's prices (NT$0.01) for valuing margin accounts; a symbol left out keeps its
+    last price."""
+
+    date: date
+    prices: dict[str, int]
+
+
+class TopUp(BoCmd):
+    """Cash from the investor's bank account to their margin collateral (meeting a call)."""
+
+    account: str
+    amount: int
+
+
 class Settle(BoCmd):
     """Run T+2 settlement for every trade settling on ``date``."""
 
@@ -98,4 +113,4 @@ class Settle(BoCmd):
 
 
 Command = (RegisterBroker | RegisterAccount | RegisterSymbol | SetHolding | Deposit | BookFill
-           | HoldException | Settle)
+           | HoldException | MarkPrices | TopUp | Settle)

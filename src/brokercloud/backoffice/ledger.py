@@ -24,6 +24,19 @@ import msgspec
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.accounts import FREE, OWED, PLEDGED, AccountBooks, AccountDay
 from brokercloud.backoffice.booking import NOTHING_RELEASED, Booking, Release, book
+from brokercloud.backoffice.margin import (
+    TOP_UP_DAYS,
+    Call,
+    CallState,
+    DisposalOrder,
+    MarginCall,
+    disposal_orders,
+    exposure,
+    next_call_state,
+    ratio_bp,
+    shortfall,
+    trigger_for,
+)
 from brokercloud.backoffice.nets import NetAmount, NetFeed
 from brokercloud.backoffice.positions import Lot, cover_short, open_shares, repay_financing
 from brokercloud.backoffice.settlement import Balances, Day, SettlementReport, settle_day
@@ -64,13 +77,18 @@ class Ledger:
         self.last_settled: date | None = None  # dates settle in order, so nothing before it
         self.exceptions: list[ExceptionRecord] = []
         self.books = Balances()
+        self.prices: dict[str, int] = {}  # last marked price per symbol
+        self.priced_on: date | None = None
+        self.margin_calls: list[MarginCall] = []
+        self.disposals: list[DisposalOrder] = []
         self.feed = NetFeed()
         self._settle_dates: dict[date, date | None] = {}
         self._handlers: dict[type, Callable[[b.BoCmd], Code]] = {
             b.RegisterBroker: self._register_broker, b.RegisterAccount: self._register_account,
             b.RegisterSymbol: self._register_symbol, b.SetHolding: self._set_holding,
             b.Deposit: self._deposit, b.BookFill: self._book_fill,
-            b.HoldException: self._hold_exception, b.Settle: self._settle,
+            b.HoldException: self._hold_exception, b.MarkPrices: self._mark_prices,
+            b.TopUp: self._top_up, b.Settle: self._settle,
         }
 
     def apply(self, command: b.BoCmd) -> Code:
@@ -217,6 +235,53 @@ class Ledger:
             return repay_financing(lots, cmd.qty, settle_date,
                                    self.brokers[cmd.broker].financing_rate_ppm)
         return cover_short(lots, cmd.qty)
+
+    # -- margin accounts -------------------------------------------------------------------------
+
+    def _mark_prices(self, cmd: b.MarkPrices) -> Code:
+        if any(price <= 0 for price in cmd.prices.values()):
+            return Code.INVALID_REFERENCE_DATA
+        self.prices.update(cmd.prices)
+        self.priced_on = cmd.date
+        for books in self.accounts.values():
+            if books.financed or books.shorts or books.call is not None:
+                self._evaluate(books, cmd.date)
+        return Code.OK
+
+    def _top_up(self, cmd: b.TopUp) -> Code:
+        books = self.accounts.get(cmd.account)
+        if books is None:
+            return Code.UNKNOWN_ACCOUNT
+        if cmd.amount <= 0:
+            return Code.INVALID_REFERENCE_DATA
+        if cmd.amount > books.bank:
+            return Code.TOP_UP_EXCEEDS_BANK_BALANCE
+        books.bank -= cmd.amount
+        books.collateral += cmd.amount
+        self.books.broker_cash[books.broker] = self.books.broker_cash.get(
+            books.broker, 0) + cmd.amount  # the broker holds it for the investor
+        if books.call is not None and self.priced_on is not None:
+            self._evaluate(books, self.priced_on)
+        return Code.OK
+
+    def _evaluate(self, books: AccountBooks, today: date) -> None:
+        """The account's ratio at the last prices, and what its call state makes of it."""
+        amounts = exposure(books, self.prices)
+        if amounts is None:
+            return  # a position without a price yet: valued at the next marking
+        collateral, owed = amounts
+        ratio = ratio_bp(collateral, owed)
+        call = books.call or Call()
+        state = next_call_state(call.state, trigger_for(call, ratio, today))
+        if state is CallState.CALLED and call.state is CallState.OK:
+            call.call = MarginCall(books.broker, books.account, today, ratio or 0,
+                                   shortfall(collateral, owed),
+                                   self.calendar.add_trading_days(today, TOP_UP_DAYS))
+            self.margin_calls.append(call.call)
+        elif state is CallState.DISPOSAL and call.state is CallState.CALLED:
+            self.disposals += disposal_orders(books, today)
+        call.state = state
+        books.call = None if state is CallState.OK else call
 
     # -- settlement ------------------------------------------------------------------------------
 
