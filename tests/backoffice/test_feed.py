@@ -17,14 +17,23 @@ from tests.core.support import (
     reference_commands,
 )
 
-from brokercloud.backoffice.feed import CoreFeed, commands_for, reference_from_core, settle_due
+from brokercloud.backoffice import commands as b
+from brokercloud.backoffice.feed import (
+    CoreFeed,
+    commands_for,
+    disposal_commands,
+    reference_from_core,
+    settle_due,
+)
+from brokercloud.backoffice.margin import DisposalOrder
 from brokercloud.backoffice.queries import exceptions_of, net_amounts
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.sequencer import Core, Sequencer
-from brokercloud.market.orders import Side
+from brokercloud.market.orders import OrderType, Side
+from brokercloud.market.sessions import Session
 
 TUE = date(2025, 11, 25)  # the core tests' trading day
 THU = date(2025, 11, 27)  # its T+2
@@ -144,3 +153,32 @@ def test_settle_due_when_investor_cannot_pay_then_core_refuses_their_orders(
     codes, rejected = asyncio.run(scenario())
     assert codes == [Code.OK]
     assert rejected == Code.ACCOUNT_DEFAULTED
+
+
+def test_disposal_commands_when_call_not_met_then_core_accepts_the_forced_sale(
+        tmp_path: Path) -> None:
+    desk = Desk()
+    office = _office(tmp_path, desk)
+    buy = desk.live(qty=10_000, price=7_620, credit=MARGIN)
+    office.execute(commands_for(desk.state, office.ledger, desk.fill(buy, 10_000, 7_620)))
+    office.execute([b.MarkPrices(date=TUE, prices={"2330": 6_800})])  # 148.8%: no call
+    office.execute([b.MarkPrices(date=date(2025, 11, 26), prices={"2330": 5_900})])
+    office.execute([b.MarkPrices(date=date(2025, 12, 1), prices={"2330": 5_900})])
+    [order] = office.ledger.disposals
+    [command] = disposal_commands([order], office.ledger.prices, T0 + 10_000)
+    assert (command.side, command.credit, command.qty, command.order_type) == (
+        SELL, MARGIN, 10_000, OrderType.MARKET)
+    events = desk.do(command)
+    assert not any(isinstance(event, e.OrderRejected) for event in events), events
+    assert desk.do(command)[0].code == Code.DUPLICATE_CLIENT_REF  # type: ignore[union-attr]
+    office.close()
+
+
+def test_disposal_commands_when_large_or_odd_then_499_lot_chunks_and_odd_lot_limit() -> None:
+    order = DisposalOrder("9A00", ACCOUNT, TUE, "2330", SELL, MARGIN, 600_250)
+    commands = disposal_commands([order], {"2330": 5_900}, T0)
+    assert [(x.qty, x.order_type, x.session, x.price) for x in commands] == [
+        (499_000, OrderType.MARKET, Session.REGULAR, 0),
+        (101_000, OrderType.MARKET, Session.REGULAR, 0),
+        (250, OrderType.LIMIT, Session.ODD_LOT, 5_900)]
+    assert len({x.client_ref for x in commands}) == 3

@@ -20,13 +20,16 @@ from datetime import date, datetime
 
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
+from brokercloud.backoffice.margin import DisposalOrder
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
+from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.sequencer import Sequencer
 from brokercloud.core.state import CoreState
-from brokercloud.market.orders import Side
-from brokercloud.market.sessions import TAIWAN
+from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES
+from brokercloud.market.orders import OrderType, Side
+from brokercloud.market.sessions import TAIWAN, Session
 
 log = logging.getLogger("brokercloud.backoffice.feed")
 
@@ -104,6 +107,34 @@ async def settle_due(office: BackOffice, sequencer: Sequencer, today: date) -> l
             for change in office.ledger.settled[command.date].status_changes:
                 await sequencer.submit(change)
     return codes
+
+
+DISPOSAL_USER = "backoffice"  # who the core's audit trail names for forced disposals
+
+
+def disposal_commands(orders: list[DisposalOrder], prices: dict[str, int],
+                      at: int) -> list[c.PlaceOrder]:
+    """The core's orders for forced disposals: market orders of at most 499 lots each, and an
+    odd remainder as an odd-lot limit order at the last marked price (odd lots take limit
+    orders only). Client references name the day, account and symbol, so submitting them
+    twice is refused by the core as a duplicate rather than sold twice."""
+    commands = []
+    for order in orders:
+        whole = order.qty - order.qty % BOARD_LOT
+        chunks = [MAX_BOARD_LOT_SHARES] * (whole // MAX_BOARD_LOT_SHARES)
+        chunks += [whole % MAX_BOARD_LOT_SHARES, order.qty % BOARD_LOT]
+        ref = f"disposal-{order.on:%Y%m%d}-{order.account}-{order.symbol}"
+        for n, qty in enumerate(chunks):
+            if not qty:
+                continue
+            odd = qty < BOARD_LOT
+            commands.append(c.PlaceOrder(
+                at=at, broker=order.broker, account=order.account, user=DISPOSAL_USER,
+                client_ref=f"{ref}-{n}", symbol=order.symbol, side=order.side, qty=qty,
+                price=prices[order.symbol] if odd else 0,
+                order_type=OrderType.LIMIT if odd else OrderType.MARKET,
+                session=Session.ODD_LOT if odd else Session.REGULAR, credit=order.credit))
+    return commands
 
 
 class CoreFeed:
