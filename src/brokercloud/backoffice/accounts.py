@@ -58,9 +58,7 @@ class AccountBooks:
     def __init__(self, cmd: b.RegisterAccount, odd_lot_min_fee: int) -> None:
         self.account = cmd.account
         self.broker = cmd.broker
-        self.day_trading = cmd.day_trading
-        self.fees = cmd.fees
-        self.odd_lot_fees = msgspec.structs.replace(cmd.fees, min_fee=odd_lot_min_fee)
+        self.set_terms(cmd, odd_lot_min_fee)
         self.available: dict[str, int] = {}
         self.financed: dict[str, list[Lot]] = {}
         self.shorts: dict[str, list[Lot]] = {}
@@ -73,3 +71,10 @@ class AccountBooks:
         self.owed: dict[str, int] = {}  # shares owed on short sales
         self.collateral = 0  # cash topped up against margin calls, NT$
         self.call: Call | None = None  # margin-call state, once the account has one
+
+    def set_terms(self, cmd: b.RegisterAccount, odd_lot_min_fee: int) -> None:
+        """Commission terms: the customer's schedule, and the same with the broker's odd-lot
+        minimum fee for odd-lot fills."""
+        self.day_trading = cmd.day_trading
+        self.fees = cmd.fees
+        self.odd_lot_fees = msgspec.structs.replace(cmd.fees, min_fee=odd_lot_min_fee)

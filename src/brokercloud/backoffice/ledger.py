@@ -66,6 +66,8 @@ class ExceptionRecord(msgspec.Struct, frozen=True):
 
 
 class Ledger:
+    """Every broker's books in the back office; changed only by ``apply``, one code back."""
+
     def __init__(self, calendar: TradingCalendar = TWSE_CALENDAR) -> None:
         self.calendar = calendar
         self.brokers: dict[str, b.RegisterBroker] = {}
@@ -129,9 +131,7 @@ class Ledger:
         if known is not None:
             if known.broker != cmd.broker:
                 return Code.ACCOUNT_OF_OTHER_BROKER
-            known.fees, known.day_trading = cmd.fees, cmd.day_trading
-            known.odd_lot_fees = msgspec.structs.replace(cmd.fees,
-                                                         min_fee=terms.odd_lot_min_fee)
+            known.set_terms(cmd, terms.odd_lot_min_fee)
             return Code.OK
         self.accounts[cmd.account] = AccountBooks(cmd, terms.odd_lot_min_fee)
         return Code.OK
