@@ -103,6 +103,15 @@ def test_settlement_date_when_holiday_or_lunar_new_year_then_calendar_decides() 
     assert books.settlement_date(date(2026, 2, 13)) is None  # no trading that day
 
 
+def test_settle_when_christmas_holiday_then_cash_moves_the_monday_after() -> None:
+    books = ledger()
+    books.apply(fill(SELL, 1_000, 7_620, trade_date=date(2026, 12, 23)))
+    assert books.apply(b.Settle(date=date(2026, 12, 25))) == Code.NOT_A_SETTLEMENT_DAY
+    _settle(books, date(2026, 12, 28))
+    # 76,200 - commission 108 - tax 228.6 -> 228
+    assert _bank(books) == FUNDS + 75_864
+
+
 def test_settle_when_earlier_date_pending_or_repeated_then_refused() -> None:
     books = ledger()
     books.apply(fill(BUY, 1_000, 7_620))  # settles Fri
