@@ -182,3 +182,18 @@ def test_disposal_commands_when_large_or_odd_then_499_lot_chunks_and_odd_lot_lim
         (101_000, OrderType.MARKET, Session.REGULAR, 0),
         (250, OrderType.LIMIT, Session.ODD_LOT, 5_900)]
     assert len({x.client_ref for x in commands}) == 3
+
+
+def test_commands_for_when_account_opened_then_registered_once_with_its_holdings(
+        tmp_path: Path) -> None:
+    desk = Desk()
+    office = _office(tmp_path, desk)
+    events = desk.do(c.OpenAccount(at=T0 + 1, account="22223333", broker=BROKER, branch="001",
+                                   name="Hsu", discount_bp=5_000))
+    events += desk.do(c.SetHolding(at=T0 + 2, account="22223333", symbol="2330", shares=3_000))
+    commands = commands_for(desk.state, office.ledger, events + events)
+    assert [type(x).__name__ for x in commands] == ["RegisterAccount", "SetHolding"]
+    office.execute(commands)
+    assert office.ledger.accounts["22223333"].fees.discount_bp == 5_000
+    assert office.ledger.accounts["22223333"].available == {"2330": 3_000}
+    office.close()

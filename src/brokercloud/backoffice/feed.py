@@ -67,14 +67,15 @@ def book_fill(state: CoreState, fill: e.Fill) -> b.BoCmd:
 def commands_for(state: CoreState, ledger: Ledger, events: list[e.Event]) -> list[b.BoCmd]:
     """What a batch of the core's events asks of the back office."""
     commands: list[b.BoCmd] = []
+    if any(isinstance(event, e.ReferenceChanged) and event.what != "SetHolding"
+           for event in events):  # new brokers, accounts or symbols first, once per batch
+        commands += reference_from_core(state, ledger)
     for event in events:
         if isinstance(event, e.Fill):
             commands.append(book_fill(state, event))
         elif isinstance(event, e.UnknownReport):
             commands.append(b.HoldException(broker=event.broker, order_id=event.order_id,
                                             code=Code.UNKNOWN_ORDER_ID, detail=event.report))
-        elif isinstance(event, e.ReferenceChanged) and event.what != "SetHolding":
-            commands += reference_from_core(state, ledger)
     return commands
 
 
