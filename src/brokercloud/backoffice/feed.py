@@ -4,8 +4,8 @@ The core's ``Fill`` event names the order; the order (in the core's state) says 
 financed and when each fill happened, which the booking needs. So the translation runs next to
 the core's state, on the sequencer's event loop, but booking itself runs after the core has
 answered: ``CoreFeed`` is a sequencer listener that only queues events, and its task books
-them in batches, off the order path (the thesis: booking during the day must not slow order
-entry).
+them in batches, with the journal's fsync on a worker thread, off the order path (the thesis:
+booking during the day must not slow order entry).
 
 Depository balances come from the core once, when an account first reaches the back office;
 after that the back office's own books are the truth (settlement moves them), so the core's
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 from brokercloud.backoffice import commands as b
@@ -158,17 +159,29 @@ class CoreFeed:
         office.execute(reference_from_core(state, office.ledger))
         office.execute([book_fill(state, fill) for fill in all_fills(state)])
 
-    def drain(self) -> None:
+    def _take(self) -> list[b.BoCmd]:
         events, self._pending = self._pending, []
         self._wakeup.clear()
-        commands = commands_for(self.state, self.office.ledger, events)
+        return commands_for(self.state, self.office.ledger, events)
+
+    def drain(self) -> None:
+        """Book what has queued, here and now (shutdown, tests)."""
+        commands = self._take()
         if commands:
             self.office.execute(commands)
 
     async def run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            try:
-                self.drain()
-            except Exception:  # the back office must never take the platform down
-                log.exception("booking a batch of the core's events failed")
+        """Book batches as they queue: the journal's fsync on a worker thread, so the event
+        loop (and the order path on it) never waits for the disk; applying stays on the
+        loop, the one thread that reads and changes the ledger."""
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1, thread_name_prefix="backoffice-journal") as writer:
+            while True:
+                await self._wakeup.wait()
+                try:
+                    commands = self._take()
+                    if commands:
+                        await loop.run_in_executor(writer, self.office.write, commands)
+                        self.office.apply(commands)
+                except Exception:  # the back office must never take the platform down
+                    log.exception("booking a batch of the core's events failed")

@@ -49,7 +49,16 @@ class BackOffice:
     def execute(self, commands: Iterable[BoCmd]) -> list[Code]:
         """Journal a batch durably, then apply it; one code per command."""
         batch = list(commands)
+        self.write(batch)
+        return self.apply(batch)
+
+    def write(self, batch: list[BoCmd]) -> None:
+        """The durable half of ``execute``: safe on a worker thread (it touches only the
+        journal), so an event loop need not wait for the fsync."""
         self.journal.append([encode(command) for command in batch])
+
+    def apply(self, batch: list[BoCmd]) -> list[Code]:
+        """The other half, on the thread that owns the ledger, after ``write``."""
         results = []
         for command in batch:
             try:
