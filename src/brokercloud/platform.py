@@ -8,8 +8,9 @@ Wired in the order data flows:
 3. the shared line pool, logged on to the exchange over FIX;
 4. the AP server (HTTP and WebSocket) for every role, with the demo's users;
 5. the back office, a listener of the core's sequencer that books every fill off the order
-   path, settles what is due at start-up and tells the core of defaults
-   (``app.state.backoffice``; net amounts for the AP server: ``backoffice.nets``).
+   path; at start-up it settles what is due, tells the core of defaults and gives the core
+   the day's opening holdings (``app.state.backoffice``; net amounts for the AP server:
+   ``backoffice.nets``).
 
 Everything lives under ``./brokercloud-data``: stopping and starting again keeps every order.
 """
@@ -27,7 +28,7 @@ import msgspec
 import uvicorn
 from rich.console import Console
 
-from brokercloud.backoffice.feed import CoreFeed, settle_due
+from brokercloud.backoffice.feed import CoreFeed, holdings_for_core, settle_due
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
@@ -44,7 +45,7 @@ from brokercloud.gateway.signing import generate_key, make_csr, save_key
 from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.securities import demo_instruments
-from brokercloud.market.sessions import at
+from brokercloud.market.sessions import TAIWAN, at
 from brokercloud.shutdown import stop_on_signals
 
 log = logging.getLogger("brokercloud.platform")
@@ -196,7 +197,11 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
                             exchange.fix_port)
             await pool.start()
-            await settle_due(office, sequencer, datetime.date.today())
+            today = datetime.datetime.now(TAIWAN).date()
+            await settle_due(office, sequencer, today)
+            at_ms = int(datetime.datetime.now().timestamp() * 1000)
+            for command in holdings_for_core(core.state, office.ledger, today, at_ms):
+                await sequencer.submit(command)  # the day starts from the settled books
             return pool.stop
 
         app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca)

@@ -22,6 +22,7 @@ from brokercloud.backoffice.feed import (
     CoreFeed,
     commands_for,
     disposal_commands,
+    holdings_for_core,
     reference_from_core,
     settle_due,
 )
@@ -196,4 +197,25 @@ def test_commands_for_when_account_opened_then_registered_once_with_its_holdings
     office.execute(commands)
     assert office.ledger.accounts["22223333"].fees.discount_bp == 5_000
     assert office.ledger.accounts["22223333"].available == {"2330": 3_000}
+    office.close()
+
+
+def test_holdings_for_core_when_next_day_then_yesterdays_trades_count(tmp_path: Path) -> None:
+    desk = Desk()  # ACCOUNT holds 10,000 shares of 2330 at the depository
+    office = _office(tmp_path, desk)
+    buy = desk.live(qty=2_000, price=7_620)
+    margin = desk.live(qty=3_000, price=7_620, credit=MARGIN)
+    sell = desk.live(side=SELL, qty=1_000, price=7_620)
+    events = (desk.fill(buy, 2_000) + desk.fill(margin, 3_000) + desk.fill(sell, 1_000))
+    office.execute(commands_for(desk.state, office.ledger, events))
+    assert holdings_for_core(desk.state, office.ledger, TUE, T0) == []  # today: as it was
+    wednesday = T0 + 24 * 3_600_000
+    [command] = holdings_for_core(desk.state, office.ledger, date(2025, 11, 26), wednesday)
+    # 10,000 + 2,000 bought + 3,000 on margin - 1,000 sold
+    assert (command.account, command.symbol, command.shares) == (ACCOUNT, "2330", 14_000)
+    desk.do(command)
+    desk.now = wednesday
+    desk.order_id(qty=1_000, price=7_620)  # Wednesday's first order starts the core's day
+    assert desk.account().available_shares("2330") == 14_000
+    assert holdings_for_core(desk.state, office.ledger, date(2025, 11, 26), wednesday) == []
     office.close()

@@ -111,6 +111,40 @@ async def settle_due(office: BackOffice, sequencer: Sequencer, today: date) -> l
     return codes
 
 
+def start_of_day_holdings(ledger: Ledger, today: date) -> dict[str, dict[str, int]]:
+    """Each account's shares at the start of ``today``, by symbol: settled in the depository
+    and margin accounts, plus what earlier days traded that has not settled yet (T+2: bought
+    shares can be sold before they arrive). Shares withheld from a defaulter are not theirs."""
+    holdings: dict[str, dict[str, int]] = {}
+    for name, books in ledger.accounts.items():
+        shares = dict(books.depository)
+        for symbol, qty in books.pledged.items():
+            shares[symbol] = shares.get(symbol, 0) + qty
+        for settle_date, part in books.days.items():
+            if ledger.days[settle_date].trade_date < today:
+                for symbol, (free, pledged, _) in part.shares.items():
+                    shares[symbol] = shares.get(symbol, 0) + free + pledged
+        holdings[name] = {symbol: qty for symbol, qty in shares.items() if qty}
+    return holdings
+
+
+def holdings_for_core(state: CoreState, ledger: Ledger, today: date,
+                      at: int) -> list[c.SetHolding]:
+    """The core's start-of-day holdings where they differ from the back office's (the core
+    keeps only today's trades; settlement is the back office's). Nothing when they agree,
+    so sending them again in the middle of a day changes nothing."""
+    commands = []
+    for name, shares in start_of_day_holdings(ledger, today).items():
+        account = state.accounts.get(name)
+        if account is None:
+            continue
+        for symbol in sorted(set(shares) | set(account.holdings)):
+            if shares.get(symbol, 0) != account.holdings.get(symbol, 0):
+                commands.append(c.SetHolding(at=at, account=name, symbol=symbol,
+                                             shares=shares.get(symbol, 0)))
+    return commands
+
+
 DISPOSAL_USER = "backoffice"  # who the core's audit trail names for forced disposals
 
 
