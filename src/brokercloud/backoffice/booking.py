@@ -21,6 +21,10 @@ from brokercloud.market.instruments import InstrumentKind
 from brokercloud.market.orders import Side
 
 _PPM = 1_000_000
+# Module constants: an enum member read through its class costs ~100 ns in Python 3.11, a
+# global ~7 ns, and booking reads several per fill.
+_BUY, _SELL = Side.BUY, Side.SELL
+_MARGIN, _SHORT = Credit.MARGIN, Credit.SHORT
 
 
 class Booking(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -55,7 +59,7 @@ class Booking(msgspec.Struct, frozen=True, gc=False, array_like=True):
     @property
     def own_part(self) -> int:
         """A margin buy's part paid by the investor (自備款), before commission."""
-        return self.value - self.loan if self.credit is Credit.MARGIN else self.value
+        return self.value - self.loan if self.credit is _MARGIN else self.value
 
     @property
     def broker_cash(self) -> int:
@@ -63,12 +67,12 @@ class Booking(msgspec.Struct, frozen=True, gc=False, array_like=True):
         fees and interest, plus (sells) or minus (buys) the loan and short collateral."""
         moved = self.loan + self.margin + self.collateral
         return (self.commission + self.tax + self.fee + self.interest
-                + (moved if self.side is Side.SELL else -moved))
+                + (moved if self.side is _SELL else -moved))
 
     @property
     def exchange_cash(self) -> int:
         """The clearing house receives a buy's value and pays a sell's."""
-        return self.value if self.side is Side.BUY else -self.value
+        return self.value if self.side is _BUY else -self.value
 
 
 class Release(msgspec.Struct, frozen=True, gc=False):
@@ -93,9 +97,9 @@ def book(fill: BookFill, settle_date: date, fees: FeeSchedule, kind: InstrumentK
     value = trade_value(price, qty)
     fee_paid = commission(price, qty, fees)
     loan, margin, fee, collateral = release.loan, release.margin, 0, release.collateral
-    if fill.side is Side.BUY:
+    if fill.side is _BUY:
         tax = 0
-        if fill.credit is Credit.MARGIN:
+        if fill.credit is _MARGIN:
             loan = financing(value)
         net = -value - fee_paid + loan + margin + collateral
     else:
@@ -103,7 +107,7 @@ def book(fill: BookFill, settle_date: date, fees: FeeSchedule, kind: InstrumentK
         if day_trade_qty:
             tax += transaction_tax(price, day_trade_qty, kind, day_trade=True,
                                    trade_date=fill.trade_date)
-        if fill.credit is Credit.SHORT:
+        if fill.credit is _SHORT:
             margin = short_margin(value)
             fee = value * terms.short_fee_ppm // _PPM
             collateral = value - fee_paid - tax - fee

@@ -129,9 +129,9 @@ def _shard(shard: int, shards: int, accounts: int, commands: list[b.BookFill],
     conn.send("ready")
     conn.recv()
     cpu = time.process_time()
-    apply = ledger.apply
-    booked = sum(apply(command) is Code.OK for command in commands)
-    refused = sum(apply(b.Settle(date=day)) is not Code.OK for day in sorted(ledger.days))
+    apply, ok = ledger.apply, Code.OK
+    booked = sum(apply(command) is ok for command in commands)
+    refused = sum(apply(b.Settle(date=day)) is not ok for day in sorted(ledger.days))
     cpu_seconds = time.process_time() - cpu
     conn.send(ShardResult(booked, len(ledger.exceptions), len(ledger.settled), refused,
                           sum(len(r.defaults) for r in ledger.settled.values()),
