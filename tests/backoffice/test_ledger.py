@@ -87,7 +87,17 @@ def test_book_when_unknown_symbol_or_bad_numbers_then_held() -> None:
     assert books.apply(fill(BUY, 1_000, 7_620, symbol="9999")) == Code.UNKNOWN_SYMBOL
     assert books.apply(fill(BUY, 0, 7_620)) == Code.INVALID_FILL
     assert books.apply(fill(BUY, 1_000, -1)) == Code.INVALID_FILL
-    assert len(exceptions_of(books, BROKER)) == 3
+    # built in code rather than decoded: a bare int or string is not a side or credit type
+    assert books.apply(msgspec.structs.replace(fill(BUY, 1_000, 7_620), side=1)) == (
+        Code.INVALID_FILL)
+    assert books.apply(msgspec.structs.replace(fill(BUY, 1_000, 7_620), credit="loan")) == (
+        Code.INVALID_FILL)
+    # no floats in money, and a trade date must be a date
+    assert books.apply(msgspec.structs.replace(fill(BUY, 1_000, 7_620), price=76.2)) == (
+        Code.INVALID_FILL)
+    assert books.apply(msgspec.structs.replace(fill(BUY, 1_000, 7_620),
+                                               trade_date="2026-11-25")) == Code.INVALID_FILL
+    assert len(exceptions_of(books, BROKER)) == 7
     assert books.bookings == {}
 
 
@@ -161,3 +171,14 @@ def test_broker_net_when_many_investors_trade_then_multilateral_net_per_symbol()
     [net] = broker_nets(books, BROKER)
     assert net.cash == -1_600
     assert net.shares == {TSMC: 2_000, "0050": -1_000}
+
+
+def test_reference_when_amounts_not_whole_then_refused() -> None:
+    books = ledger()
+    assert books.apply(b.Deposit(account=ACCOUNT, amount=100.5)) == Code.INVALID_REFERENCE_DATA
+    assert books.apply(b.SetHolding(account=ACCOUNT, symbol=TSMC, shares=True)) == (
+        Code.INVALID_REFERENCE_DATA)
+    assert books.apply(b.MarkPrices(date=date(2026, 11, 25), prices={TSMC: 76.2})) == (
+        Code.INVALID_REFERENCE_DATA)
+    assert books.apply(b.TopUp(account=ACCOUNT, amount=1.0)) == Code.INVALID_REFERENCE_DATA
+    assert books.accounts[ACCOUNT].available[TSMC] == HOLDING

@@ -146,7 +146,7 @@ class Ledger:
         books = self.accounts.get(cmd.account)
         if books is None:
             return Code.UNKNOWN_ACCOUNT
-        if cmd.shares < 0:
+        if not _whole(cmd.shares) or cmd.shares < 0:
             return Code.INVALID_REFERENCE_DATA
         change = cmd.shares - books.depository.get(cmd.symbol, 0)
         books.depository[cmd.symbol] = cmd.shares
@@ -157,7 +157,7 @@ class Ledger:
         books = self.accounts.get(cmd.account)
         if books is None:
             return Code.UNKNOWN_ACCOUNT
-        if cmd.amount <= 0:
+        if not _whole(cmd.amount) or cmd.amount <= 0:
             return Code.INVALID_REFERENCE_DATA
         books.bank += cmd.amount
         return Code.OK
@@ -187,8 +187,13 @@ class Ledger:
             return self._hold(cmd, Code.EXEC_ID_CONFLICT)
         books = self.accounts.get(cmd.account)
         kind = self.kinds.get(cmd.symbol)
-        if (books is None or kind is None or books.broker != cmd.broker or cmd.price <= 0
-                or cmd.qty <= 0):
+        side, credit = cmd.side, cmd.credit
+        price, qty = cmd.price, cmd.qty
+        if (books is None or kind is None or books.broker != cmd.broker
+                or type(price) is not int or type(qty) is not int or price <= 0 or qty <= 0
+                or (side is not _BUY and side is not _SELL)
+                or (credit is not _CASH and credit is not _MARGIN and credit is not _SHORT)
+                or type(cmd.trade_date) is not date):
             return self._hold(cmd, _fill_error(cmd, books, kind))
         settle_date = self._settle_dates.get(cmd.trade_date) or self.settlement_date(
             cmd.trade_date)
@@ -197,7 +202,7 @@ class Ledger:
         if self.last_settled is not None and settle_date <= self.last_settled:
             return self._hold(cmd, Code.TRADE_DATE_SETTLED)
         part = books.days.get(settle_date)
-        side, credit, symbol, qty = cmd.side, cmd.credit, cmd.symbol, cmd.qty
+        symbol = cmd.symbol
         day_trade = 0
         release = NOTHING_RELEASED
         if credit is _CASH and side is _SELL:
@@ -240,7 +245,7 @@ class Ledger:
     # -- margin accounts -------------------------------------------------------------------------
 
     def _mark_prices(self, cmd: b.MarkPrices) -> Code:
-        if any(price <= 0 for price in cmd.prices.values()):
+        if any(not _whole(price) or price <= 0 for price in cmd.prices.values()):
             return Code.INVALID_REFERENCE_DATA
         self.prices.update(cmd.prices)
         self.priced_on = cmd.date
@@ -253,7 +258,7 @@ class Ledger:
         books = self.accounts.get(cmd.account)
         if books is None:
             return Code.UNKNOWN_ACCOUNT
-        if cmd.amount <= 0:
+        if not _whole(cmd.amount) or cmd.amount <= 0:
             return Code.INVALID_REFERENCE_DATA
         if cmd.amount > books.bank:
             return Code.TOP_UP_EXCEEDS_BANK_BALANCE
@@ -298,6 +303,11 @@ class Ledger:
         self.settled[cmd.date] = settle_day(day, self.books, self.accounts)
         self.last_settled = cmd.date
         return Code.OK
+
+
+def _whole(value: object) -> bool:
+    """Money, prices and shares are integers: a float (or a bool) is refused, never rounded."""
+    return type(value) is int
 
 
 def _fill_error(cmd: b.BookFill, books: AccountBooks | None,
