@@ -17,6 +17,7 @@ BENCHMARKS = {
     "replay": "brokercloud.bench.replay",
     "lines": "brokercloud.bench.lines",
     "api": "brokercloud.bench.api",
+    "settlement": "brokercloud.bench.settlement",
 }
 
 

@@ -6,7 +6,7 @@ Ranges: 1xxx basic order checks (market rules), 2xxx the middle office (20xx com
 orders, 21xx account, 22xx stock attributes, 23xx trade attributes, 24xx regulator, 25xx
 tiered approval, 26xx exchange reports that contradict the order), 3xxx exchange order
 handling, 31xx reasons an exchange order ended without a fill, 35xx the exchange's network
-front.
+front, 6xxx the back office (60xx booking, 61xx settlement).
 Later subsystems take the free ranges.
 """
 
@@ -71,6 +71,20 @@ class Code(enum.IntEnum):
     FILL_ABOVE_OPEN_QTY = 2601
     FILL_FOR_CLOSED_ORDER = 2602
     FILL_PRICE_BEYOND_LIMIT = 2603
+    # 60xx: back office booking
+    HOLDINGS_WOULD_GO_NEGATIVE = 6001
+    NOT_A_TRADING_DAY = 6002
+    INVALID_FILL = 6003
+    MARGIN_POSITION_TOO_SMALL = 6004
+    EXEC_ID_CONFLICT = 6005
+    TRADE_DATE_SETTLED = 6006
+    BACK_OFFICE_FAULT = 6007
+    TOP_UP_EXCEEDS_BANK_BALANCE = 6008
+    # 61xx: back office settlement
+    NOT_A_SETTLEMENT_DAY = 6101
+    ALREADY_SETTLED = 6102
+    SETTLEMENT_OUT_OF_ORDER = 6103
+    INVESTOR_DEFAULTED = 6104
     # 40xx: identities and sessions
     INVALID_CREDENTIALS = 4001
     USER_LOCKED = 4002
@@ -213,6 +227,37 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.FILL_PRICE_BEYOND_LIMIT: (
         "The exchange reported a fill at a price worse than the order's limit; it is booked "
         "and flagged for the operator.", "交易所回報成交價劣於委託限價，已入帳並通知人員處理。"),
+    Code.HOLDINGS_WOULD_GO_NEGATIVE: (
+        "Booking this fill would make the account's holdings negative; it was not booked.",
+        "此筆成交入帳後庫存將為負數，未予入帳。"),
+    Code.NOT_A_TRADING_DAY: (
+        "The fill is dated on a day without trading.", "成交日期非交易日。"),
+    Code.INVALID_FILL: (
+        "A fill needs a positive price and quantity and a known side and credit type.",
+        "成交資料之價格、數量、買賣別或信用別有誤。"),
+    Code.MARGIN_POSITION_TOO_SMALL: (
+        "The margin sell or short cover is larger than the open margin position.",
+        "融資賣出或融券買進數量超過信用交易部位。"),
+    Code.EXEC_ID_CONFLICT: (
+        "A fill with this execution ID was already booked with different terms.",
+        "此成交序號已入帳但內容不同。"),
+    Code.TRADE_DATE_SETTLED: (
+        "The fill's trade date has already been settled.", "該成交日已完成交割。"),
+    Code.BACK_OFFICE_FAULT: (
+        "The back office failed to apply this input; it is logged for the operator.",
+        "後台處理此筆資料失敗，已記錄待查。"),
+    Code.TOP_UP_EXCEEDS_BANK_BALANCE: (
+        "The top-up is more than the investor's settlement bank account holds.",
+        "補繳金額超過交割帳戶餘額。"),
+    Code.NOT_A_SETTLEMENT_DAY: (
+        "Cash and shares do not move on this day.", "該日非交割日。"),
+    Code.ALREADY_SETTLED: (
+        "This settlement date has already been settled.", "該交割日已完成交割。"),
+    Code.SETTLEMENT_OUT_OF_ORDER: (
+        "An earlier settlement date with trades is still unsettled.", "尚有較早交割日未完成交割。"),
+    Code.INVESTOR_DEFAULTED: (
+        "The investor did not pay for the day's trades by the settlement deadline.",
+        "投資人未於交割期限前完成交割，列為違約。"),
     Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
     Code.USER_LOCKED: (
         "Too many failed logins: the user is locked for a while.",

@@ -6,7 +6,11 @@ Wired in the order data flows:
 2. the middle office's core (journal, sequencer) with the demo's brokers, accounts, holdings
    and instruments;
 3. the shared line pool, logged on to the exchange over FIX;
-4. the AP server (HTTP and WebSocket) for every role, with the demo's users.
+4. the AP server (HTTP and WebSocket) for every role, with the demo's users;
+5. the back office, a listener of the core's sequencer that books every fill off the order
+   path; at start-up it settles what is due, tells the core of defaults and gives the core
+   the day's opening holdings (``app.state.backoffice``; net amounts for the AP server:
+   ``backoffice.nets``).
 
 Everything lives under ``./brokercloud-data``: stopping and starting again keeps every order.
 """
@@ -24,6 +28,8 @@ import msgspec
 import uvicorn
 from rich.console import Console
 
+from brokercloud.backoffice.feed import CoreFeed, holdings_for_core, settle_due
+from brokercloud.backoffice.store import BackOffice
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
@@ -40,7 +46,7 @@ from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool, specs_of
 from brokercloud.lines.usage import LineUsage
 from brokercloud.market.securities import demo_instruments
-from brokercloud.market.sessions import at
+from brokercloud.market.sessions import TAIWAN, at
 from brokercloud.shutdown import stop_on_signals
 
 log = logging.getLogger("brokercloud.platform")
@@ -181,6 +187,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)
     ca = demo_certificates(data, datetime.datetime.now(datetime.UTC))
+    office = BackOffice(data / "backoffice")
+    feed = CoreFeed(office, core.state)
+    feed.catch_up()  # whatever the core decided while the back office was not listening
     stop = stop_on_signals()
     async with _exchange(options, registry) as exchange:
         market = asyncio.create_task(_simulated_market(exchange, options.seed))
@@ -191,9 +200,17 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
                             exchange.fix_port, usage=usage)
             await pool.start()
+            today = datetime.datetime.now(TAIWAN).date()
+            await settle_due(office, sequencer, today)
+            at_ms = int(datetime.datetime.now().timestamp() * 1000)
+            for command in holdings_for_core(core.state, office.ledger, today, at_ms):
+                await sequencer.submit(command)  # the day starts from the settled books
             return pool.stop
 
-        app = create_app(core, identities, on_start=start_lines, ca=ca, line_usage=usage)
+        app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
+                         line_usage=usage)
+        app.state.backoffice = office
+        booking = asyncio.create_task(feed.run())
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
@@ -210,6 +227,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         await serving
         market.cancel()
         quotes.cancel()
+        booking.cancel()
+    feed.drain()
+    office.close()
     identities.close()
     core.close()
 

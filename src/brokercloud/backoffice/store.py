@@ -1,0 +1,72 @@
+"""The back office's durability: its own journal of commands, replayed on open.
+
+The ledger is a pure function of its commands, so the journal is the whole persistent state
+(the core's design, and the core's ``JournalFile``: CRC'd records, torn tail truncated).
+Not the core's journal alone, because settlement runs and bank deposits are back-office inputs
+the core never sees. What the core decided but the back office had not yet journaled when a
+process stopped is recovered by ``feed.CoreFeed.catch_up``: fills are booked once by
+(order ID, exec ID), so offering them all again books exactly the missing ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from brokercloud.backoffice.commands import BoCmd, Command
+from brokercloud.backoffice.ledger import Ledger
+from brokercloud.codes import Code
+from brokercloud.core.journal import JournalFile
+from brokercloud.market.calendar import TWSE_CALENDAR, TradingCalendar
+
+log = logging.getLogger("brokercloud.backoffice.store")
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(Command)
+
+
+def encode(command: BoCmd) -> bytes:
+    return _encoder.encode(command)
+
+
+class BackOffice:
+    """The ledger and its journal: replay on open, then journal-and-apply."""
+
+    def __init__(self, data_dir: str | Path, *, fsync: bool = True,
+                 calendar: TradingCalendar = TWSE_CALENDAR) -> None:
+        self.journal = JournalFile(Path(data_dir) / "backoffice.bin", fsync=fsync)
+        self.ledger = Ledger(calendar)
+        apply = self.ledger.apply
+        for payload in self.journal.read():
+            try:
+                apply(_decoder.decode(payload))
+            except Exception:  # it failed the same way live; the books must still open
+                log.exception("journaled back-office command fails to apply; skipped")
+
+    def execute(self, commands: Iterable[BoCmd]) -> list[Code]:
+        """Journal a batch durably, then apply it; one code per command."""
+        batch = list(commands)
+        self.write(batch)
+        return self.apply(batch)
+
+    def write(self, batch: list[BoCmd]) -> None:
+        """The durable half of ``execute``: safe on a worker thread (it touches only the
+        journal), so an event loop need not wait for the fsync."""
+        self.journal.append([encode(command) for command in batch])
+
+    def apply(self, batch: list[BoCmd]) -> list[Code]:
+        """The other half, on the thread that owns the ledger, after ``write``."""
+        results = []
+        for command in batch:
+            try:
+                results.append(self.ledger.apply(command))
+            except Exception:  # a bug in one command must not stop booking the rest
+                log.exception("back-office command failed: %r", command)
+                results.append(Code.BACK_OFFICE_FAULT)
+        return results
+
+    def close(self) -> None:
+        self.journal.close()
