@@ -79,6 +79,7 @@ class Code(enum.IntEnum):
     SIGNATURE_STALE = 4207
     NONCE_REPLAYED = 4208
     CSR_INVALID = 4209
+    SIGNED_REQUEST_IN_PROGRESS = 4210
     # 3xxx: exchange order handling
     DUPLICATE_CLIENT_ORDER_ID = 3001
     UNKNOWN_ORDER = 3002
@@ -204,10 +205,14 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.SIGNATURE_STALE: (
         "The signed order is too old or from the future; sign it again.", "簽章時間逾時。"),
     Code.NONCE_REPLAYED: (
-        "This signed order was already received (replayed nonce).", "重複的簽章委託。"),
+        "This nonce was already used for a different signed request; sign with a new nonce.",
+        "此簽章隨機碼已用於內容不同的委託，請以新隨機碼重新簽章。"),
     Code.CSR_INVALID: (
         "The certificate request is malformed or its key is too weak.",
         "憑證申請格式錯誤或金鑰強度不足。"),
+    Code.SIGNED_REQUEST_IN_PROGRESS: (
+        "This signed request is still being processed; look up the order before retrying.",
+        "此筆簽章委託仍在處理中，請先查詢委託狀態。"),
     Code.DUPLICATE_CLIENT_ORDER_ID: (
         "This broker already used this client order ID today.", "委託書編號當日重複。"),
     Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),

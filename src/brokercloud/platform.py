@@ -35,6 +35,7 @@ from brokercloud.fix.store import open_database
 from brokercloud.gateway.app import create_app
 from brokercloud.gateway.certificates import CertificateAuthority
 from brokercloud.gateway.identities import IdentityStore, User
+from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.signing import generate_key, make_csr, save_key
 from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool
@@ -179,6 +180,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)
     ca = demo_certificates(data, datetime.datetime.now(datetime.UTC))
+    nonces = NonceStore(data / "nonces.db")
     stop = stop_on_signals()
     async with _exchange(options, registry) as exchange:
         market = asyncio.create_task(_simulated_market(exchange, options.seed))
@@ -190,7 +192,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             await pool.start()
             return pool.stop
 
-        app = create_app(core, identities, on_start=start_lines, ca=ca)
+        app = create_app(core, identities, on_start=start_lines, ca=ca, nonces=nonces)
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
@@ -206,6 +208,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         await serving
         market.cancel()
         quotes.cancel()
+    nonces.close()
     identities.close()
     core.close()
 

@@ -22,6 +22,7 @@ from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
+from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
 
@@ -51,10 +52,11 @@ class GatewayContext:
 
     def __init__(self, sequencer: Sequencer, identities: Identities,
                  now_ms: Callable[[], int], hub: EventHub,
-                 ca: CertificateAuthority | None = None) -> None:
+                 ca: CertificateAuthority | None = None,
+                 verifier: SignatureVerifier | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
-        self.verifier = SignatureVerifier(ca, clock=now_ms) if ca is not None else None
+        self.verifier = verifier
         self.state = sequencer.core.state
         self.identities = identities
         self.now_ms = now_ms
@@ -115,16 +117,25 @@ OnStart = Callable[[Sequencer], Awaitable[Callable[[], Awaitable[None]] | None]]
 def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
-               ca: CertificateAuthority | None = None) -> FastAPI:
+               ca: CertificateAuthority | None = None,
+               nonces: NonceStore | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
-    authority, investors' orders must be signed with a certificate it issued."""
+    authority, investors' orders, cancels and amends must be signed with a certificate it
+    issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays."""
     from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
+
+    verifier = None
+    if ca is not None:
+        if nonces is None:
+            raise ValueError("verifying signed orders needs a nonce store")
+        verifier = SignatureVerifier(ca, nonces, clock=now_ms)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
-            app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca)
+            app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
+                                               verifier)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield
