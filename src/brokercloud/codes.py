@@ -192,9 +192,11 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "連線逾時或已登出，請重新登入。"),
     Code.NOT_AUTHENTICATED: ("Log in first.", "請先登入。"),
     Code.FORBIDDEN: ("Your role may not do this here.", "您的權限不足。"),
-    Code.SIGNATURE_MISSING: ("Investor orders must be signed.", "投資人委託須經數位簽章。"),
+    Code.SIGNATURE_MISSING: (
+        "Investors' orders, cancels and amends must be signed.",
+        "投資人之委託、刪單及改單須經數位簽章。"),
     Code.SIGNATURE_INVALID: (
-        "The signature does not match the order.", "簽章與委託內容不符。"),
+        "The signature does not match the request.", "簽章與委託內容不符。"),
     Code.CERTIFICATE_UNTRUSTED: (
         "The certificate was not issued by the platform's authority.", "憑證非本平台所發。"),
     Code.CERTIFICATE_EXPIRED: (
@@ -203,7 +205,7 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.CERTIFICATE_NOT_FOR_ACCOUNT: (
         "The certificate does not belong to this account.", "憑證與帳號不符。"),
     Code.SIGNATURE_STALE: (
-        "The signed order is too old or from the future; sign it again.", "簽章時間逾時。"),
+        "The signed request is too old or from the future; sign it again.", "簽章時間逾時。"),
     Code.NONCE_REPLAYED: (
         "This nonce was already used for a different signed request; sign with a new nonce.",
         "此簽章隨機碼已用於內容不同的委託，請以新隨機碼重新簽章。"),
