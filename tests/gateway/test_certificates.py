@@ -371,6 +371,20 @@ def test_verify_when_restarted_or_second_process_on_same_file_then_replay_still_
         store.close()
 
 
+def test_verify_when_time_passes_then_nonces_older_than_two_windows_are_forgotten(
+        verifier: SignatureVerifier, nonces: NonceStore, key: rsa.RSAPrivateKey,
+        certificate: bytes) -> None:
+    """A steady flow keeps about two windows of nonces: what is pruned could only come back
+    as a stale request."""
+    for second in range(0, 120, 5):
+        now = NOW_MS + second * 1000
+        fields = order(timestamp=now)
+        verifier.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                        account=ACCOUNT, now_ms=now)
+        assert len(nonces) <= 2 * 30 // 5 + 2
+    assert len(nonces) >= 2 * 30 // 5
+
+
 def test_verify_when_forged_request_uses_a_nonce_then_the_investor_can_still_use_it(
         verifier: SignatureVerifier, key: rsa.RSAPrivateKey, other_key: rsa.RSAPrivateKey,
         certificate: bytes) -> None:

@@ -13,6 +13,8 @@ import argon2
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
@@ -404,6 +406,27 @@ def test_cancel_when_another_brokers_order_then_forbidden_before_any_signature_c
     body = _signed_action(key, _certificate(api, key), "cancel", order_id)
     response = _send(api, "cancel", order_id, body, user="inv2")
     assert (response.status_code, response.json()["code"]) == (403, Code.FORBIDDEN)
+    assert _state(api, order_id) == ("pending_send", 3000)
+
+
+_ANY = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=80),
+                st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(action=st.sampled_from(["cancel", "amend"]), real_certificate=st.booleans(),
+       body=st.fixed_dictionaries({}, optional={
+           name: _ANY for name in ("timestamp", "nonce", "signature", "certificate", "qty",
+                                   "price")}))
+def test_cancel_or_amend_when_body_is_random_then_coded_refusal_never_a_crash(
+        api, key, action, real_certificate, body):
+    order_id = _place(api, ref=new_nonce()[:20])
+    if real_certificate:
+        body = {**body, "certificate": _certificate(api, key)}
+    response = _send(api, action, order_id, body)
+    assert response.status_code in (403, 422), response.text
+    assert isinstance(response.json()["code"], int) and response.json()["message"]
     assert _state(api, order_id) == ("pending_send", 3000)
 
 

@@ -48,6 +48,8 @@ from brokercloud.gateway.stream import Subscription
 from brokercloud.market.orders import Side
 
 router = APIRouter()
+#: An investor's signed request re-sent while the first is still being processed (``signed``).
+RETRY_RESPONSES: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN = 1013
 
@@ -104,7 +106,8 @@ async def logout(g: GatewayDep, caller: CallerDep,
     g.identities.logout((authorization or "")[7:])
 
 
-@router.post("/api/v1/orders", response_model=OrderView, status_code=201)
+@router.post("/api/v1/orders", response_model=OrderView, status_code=201,
+             responses=RETRY_RESPONSES)
 async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
     return await _place(g, caller, body)
 
@@ -153,7 +156,8 @@ async def place_batch(g: GatewayDep, body: BatchRequest, caller: CallerDep) -> l
     return results
 
 
-@router.patch("/api/v1/orders/{order_id}", response_model=OrderView)
+@router.patch("/api/v1/orders/{order_id}", response_model=OrderView,
+              responses=RETRY_RESPONSES)
 async def amend(g: GatewayDep, order_id: str, body: AmendRequest,
                 caller: CallerDep) -> OrderView:
     """Investors sign the amend (``AmendRequest.signed_fields``); staff do not."""
@@ -183,7 +187,8 @@ def _visible(g: GatewayContext, caller: Caller, order_id: str, action: Action) -
     return order
 
 
-@router.delete("/api/v1/orders/{order_id}", response_model=OrderView)
+@router.delete("/api/v1/orders/{order_id}", response_model=OrderView,
+               responses=RETRY_RESPONSES)
 async def cancel(g: GatewayDep, order_id: str, caller: CallerDep,
                  body: Annotated[CancelRequest | None, Body()] = None) -> OrderView:
     """Investors sign the cancel in the body (``CancelRequest.signed_fields``); staff send
