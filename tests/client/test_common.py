@@ -3,6 +3,9 @@ against the signed fields written out here, as another client would) and how ans
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from brokercloud.client._common import (
 )
 from brokercloud.gateway.signing import canonical, generate_key, save_key, verify_signature
 
+SOURCES = Path(__file__).resolve().parents[2] / "src"
 ORDER = Order(order_id="20251125-00000001", client_ref="r1", account="10000001",
               symbol="2412", side=0, qty=2000, price=11_500, state="acknowledged", cum_qty=0,
               leaves=2000, exchange_order_id=7)
@@ -136,3 +140,13 @@ def test_decode_when_success_then_the_gateway_schema_types() -> None:
     orders = decode(200, b"[" + ORDER.model_dump_json().encode() + b"]", list[Order])
     assert orders == [ORDER] and orders[0].side.name == "BUY"
     assert decode(204, b"", type(None)) is None
+
+
+def test_sdk_when_imported_then_no_server_code_loaded() -> None:
+    """The SDK reuses the gateway's request and response schemas, not its server."""
+    probe = ("import sys, brokercloud.client; print(sorted(m for m in sys.modules if m in "
+             "{'fastapi', 'starlette', 'uvicorn', 'argon2', 'brokercloud.gateway.app', "
+             "'brokercloud.core.sequencer'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONPATH": str(SOURCES)})
+    assert result.stdout.strip() == "[]"
