@@ -297,6 +297,13 @@ def _expired(ca: CertificateAuthority, key) -> str:
                     days=5).decode()
 
 
+def _foreign(ca: CertificateAuthority, key) -> str:
+    """A certificate for the right account and key from another CA: the chain fails."""
+    rogue = CertificateAuthority.create(ca.directory.parent / f"rogue-{new_nonce()}", CA_START)
+    return rogue.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT,
+                       now=CA_START).decode()
+
+
 def _swap(action: str) -> str:
     return "amend" if action == "cancel" else "cancel"
 
@@ -325,6 +332,8 @@ FAILURES: list[tuple[str, Callable, Code]] = [
      Code.SIGNATURE_STALE),
     ("untrusted", lambda k, o, cert, ca, a, i: _signed_action(
         k, "-----BEGIN CERTIFICATE-----\nAAAA\n", a, i), Code.CERTIFICATE_UNTRUSTED),
+    ("another CA", lambda k, o, cert, ca, a, i: _signed_action(k, _foreign(ca, k), a, i),
+     Code.CERTIFICATE_UNTRUSTED),
     ("expired", lambda k, o, cert, ca, a, i: _signed_action(k, _expired(ca, k), a, i),
      Code.CERTIFICATE_EXPIRED),
     ("revoked", lambda k, o, cert, ca, a, i: _signed_action(k, _revoked(ca, k), a, i),
