@@ -30,8 +30,12 @@ class LoginResponse(BaseModel):
 
 
 class SignedBody(BaseModel):
-    """The signature envelope of an investor's order, cancel or amend (see ``signed_fields``
-    of each; staff leave it out)."""
+    """The signature envelope of an investor's order, cancel or amend; staff leave it out.
+
+    ``signature`` is RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt), base64, over the compact
+    JSON with sorted keys of the signed fields each request lists, ``timestamp`` and ``nonce``
+    included. Re-sending the same signed request (same nonce and fields) returns the first
+    one's outcome; reusing a nonce for anything else is refused (4208)."""
 
     timestamp: int | None = Field(default=None, ge=0, le=2**63 - 1,
                                   description="ms since the epoch, signed")
@@ -47,6 +51,10 @@ class SignedBody(BaseModel):
 
 
 class OrderRequest(SignedBody):
+    """A new order. Investors sign ``action`` ("new"), ``account``, ``client_ref``,
+    ``symbol``, ``side``, ``qty``, ``price``, ``order_type``, ``tif`` (integers),
+    ``session``, ``credit`` (strings), ``timestamp`` and ``nonce``."""
+
     account: str = Field(min_length=1, max_length=20)
     client_ref: str = Field(min_length=1, max_length=40)
     symbol: str = Field(min_length=1, max_length=12)
@@ -152,7 +160,9 @@ class BrokerUsage(BaseModel):
 
 
 class AmendRequest(SignedBody):
-    """Reduce the quantity (new total, keeps priority) or change the price; never both."""
+    """Reduce the quantity (new total, keeps priority) or change the price; never both.
+    Investors sign ``action`` ("amend"), ``account`` (the order's), ``order_id``, ``qty``
+    and ``price`` (0 for the one not changed), ``timestamp`` and ``nonce``."""
 
     qty: int | None = Field(default=None, gt=0, le=MAX_QTY)
     price: int | None = Field(default=None, gt=0, le=MAX_PRICE)
@@ -165,7 +175,9 @@ class AmendRequest(SignedBody):
 
 
 class CancelRequest(SignedBody):
-    """The body of an investor's cancel: only the signature (staff send none)."""
+    """The body of an investor's cancel: only the signature (staff send none). Investors
+    sign ``action`` ("cancel"), ``account`` (the order's), ``order_id``, ``timestamp`` and
+    ``nonce``."""
 
     def signed_fields(self, account: str, order_id: str) -> dict[str, str | int]:
         """What an investor's signature of a cancel covers: the order and its account."""
