@@ -268,6 +268,11 @@ def test_cli_login_order_orders_amend_cancel_signed_with_the_remembered_key(
         _until(api, order_id, lambda order: order.state == "cancelled")
     assert _cli(config, "fills").returncode == 0
     assert _cli(config, "amend", order_id).returncode == 2  # neither --lots nor --price
+    for bad, says in ((("--lots", "0"), "lots must be positive"),
+                      (("--price", "abc"), "not a price"),
+                      (("--lots", "1"), str(int(Code.ORDER_NOT_AMENDABLE)))):  # cancelled
+        refused = _cli(config, "amend", order_id, *bad)
+        assert refused.returncode == 1 and says in refused.stderr, refused.stderr
     refused = _cli(config, "order", "buy", "2330", "1", "--price", "1085.01", "--account",
                    ACCOUNT)
     assert refused.returncode == 1 and "1002" in refused.stderr
