@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", default="brokercloud-data")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port of the AP server")
     serve.add_argument("--seed", type=int, default=1, help="the simulated market's seed")
+    serve.add_argument("--lines-per-broker", type=int, default=2,
+                       help="exchange lines each demo broker brings to the shared pool "
+                            "(20 messages a second each)")
     simulate = commands.add_parser(
         "simulate", help="run whole trading days of the exchange simulator on its simulated "
                          "clock and print the closing board")
@@ -99,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulate(seed=args.seed, rate=args.rate, days=args.days)
     from brokercloud.platform import ServeOptions, serve  # noqa: PLC0415 (lean start-up)
 
-    return serve(ServeOptions(data_dir=args.data_dir, http_port=args.port, seed=args.seed))
+    return serve(ServeOptions(data_dir=args.data_dir, http_port=args.port, seed=args.seed,
+                              lines_per_broker=args.lines_per_broker))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ class Code(enum.IntEnum):
     DUPLICATE_CLIENT_REF = 2005
     ALREADY_EXISTS = 2006
     INVALID_REFERENCE_DATA = 2007
+    DISCOUNT_OUT_OF_RANGE = 2008
+    TOO_MANY_ORDERS = 2009
     # 21xx: account checks
     UNKNOWN_ACCOUNT = 2101
     ACCOUNT_SUSPENDED = 2102
@@ -54,6 +56,7 @@ class Code(enum.IntEnum):
     CREDIT_LIMIT_EXCEEDED = 2303
     BROKER_LIMIT_EXCEEDED = 2304
     STOCK_LIMIT_EXCEEDED = 2305
+    NO_INVENTORY_TO_SELL = 2306
     # 24xx: regulator
     DISPOSITION_PREPAYMENT_REQUIRED = 2401
     # 25xx: tiered approval
@@ -62,6 +65,7 @@ class Code(enum.IntEnum):
     SUPERVISOR_LEVEL_TOO_LOW = 2503
     APPROVAL_DENIED = 2504
     APPROVAL_EXPIRED = 2505
+    SUPERVISOR_OTHER_BRANCH = 2506
     # 40xx: identities and sessions
     INVALID_CREDENTIALS = 4001
     USER_LOCKED = 4002
@@ -145,6 +149,12 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.ALREADY_EXISTS: ("That record already exists.", "資料已存在。"),
     Code.INVALID_REFERENCE_DATA: (
         "The reference data is incomplete or inconsistent.", "基本資料不完整或不一致。"),
+    Code.DISCOUNT_OUT_OF_RANGE: (
+        "A commission discount is 0 to 10,000 basis points of the broker's rate.",
+        "手續費折扣須介於 0 至 10,000 基點（萬分之一）之間。"),
+    Code.TOO_MANY_ORDERS: (
+        "The request would place more than 500 orders; split it.",
+        "單次請求委託筆數超過 500 筆，請分批送出。"),
     Code.UNKNOWN_ACCOUNT: ("No such account.", "查無此帳號。"),
     Code.ACCOUNT_SUSPENDED: ("The account is suspended.", "該帳戶已暫停交易。"),
     Code.ACCOUNT_DEFAULTED: (
@@ -171,6 +181,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "The order would exceed the broker's daily limit.", "超過券商單日額度。"),
     Code.STOCK_LIMIT_EXCEEDED: (
         "The order would exceed the limit set for this stock.", "超過個股限額。"),
+    Code.NO_INVENTORY_TO_SELL: (
+        "The account has no shares of this security available to sell in this quantity.",
+        "該帳戶此股票可賣庫存不足以委託。"),
     Code.DISPOSITION_PREPAYMENT_REQUIRED: (
         "This disposition stock needs the cash or shares collected before the order.",
         "處置股票須預收款券。"),
@@ -183,6 +196,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.APPROVAL_DENIED: ("A supervisor denied the order.", "主管不核准該委託。"),
     Code.APPROVAL_EXPIRED: (
         "Nobody approved the order in time.", "委託核准逾時。"),
+    Code.SUPERVISOR_OTHER_BRANCH: (
+        "The order is of another branch's customer; a supervisor of that branch or of the "
+        "head office decides.", "該委託屬其他分公司客戶，須由該分公司或總公司主管核准。"),
     Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
     Code.USER_LOCKED: (
         "Too many failed logins: the user is locked for a while.",

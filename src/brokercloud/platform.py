@@ -38,7 +38,8 @@ from brokercloud.gateway.identities import IdentityStore, User
 from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.signing import generate_key, make_csr, save_key
 from brokercloud.gateway.stream import EventHub
-from brokercloud.lines.pool import LineConfig, LinePool
+from brokercloud.lines.pool import LineConfig, LinePool, specs_of
+from brokercloud.lines.usage import LineUsage
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
 from brokercloud.shutdown import stop_on_signals
@@ -56,6 +57,7 @@ class ServeOptions(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     http_port: int = 8000
     seed: int = 1
+    lines_per_broker: int = 2
 
 
 def demo_reference(now_ms: int) -> list[c.Cmd]:
@@ -90,8 +92,8 @@ def demo_users() -> list[User]:
             User(user_id=f"{key}-sales", broker=broker, role=c.Role.SALESPERSON,
                  branch="001", accounts=accounts),
             User(user_id=f"{key}-clerk", broker=broker, role=c.Role.CLERK, branch="001"),
-            User(user_id=f"{key}-supervisor", broker=broker, role=c.Role.SUPERVISOR,
-                 branch="001", level=2),
+            # no branch: the head office's supervisor oversees every branch of the broker
+            User(user_id=f"{key}-supervisor", broker=broker, role=c.Role.SUPERVISOR, level=2),
             User(user_id=f"{key}-admin", broker=broker, role=c.Role.BROKER_ADMIN),
             User(user_id=f"{key}-dma", broker=broker, role=c.Role.DMA_CLIENT,
                  accounts=accounts[1:]),
@@ -168,7 +170,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     console = console or Console()
     data = Path(options.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    registry = demo_registry([broker for broker, _ in DEMO_BROKERS])
+    registry = demo_registry([broker for broker, _ in DEMO_BROKERS], options.lines_per_broker)
     now_ms = int(datetime.datetime.now().timestamp() * 1000)
     core = Core(data / "core")
     if not core.state.brokers:
@@ -185,17 +187,20 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     async with _exchange(options, registry) as exchange:
         market = asyncio.create_task(_simulated_market(exchange, options.seed))
         lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
+        usage = LineUsage(specs_of(lines))  # counted by the pool, read by the operator
 
         async def start_lines(sequencer: Sequencer) -> Callable[[], Awaitable[None]]:
             pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
-                            exchange.fix_port)
+                            exchange.fix_port, usage=usage)
             await pool.start()
             return pool.stop
 
-        app = create_app(core, identities, on_start=start_lines, ca=ca, nonces=nonces)
+        app = create_app(core, identities, on_start=start_lines, ca=ca, nonces=nonces,
+                         line_usage=usage)
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
+                                               ws_per_message_deflate=False,
                                                timeout_graceful_shutdown=5))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():

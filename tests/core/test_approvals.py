@@ -9,12 +9,15 @@ import pytest
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
+from brokercloud.core.commands import Role
 from brokercloud.core.oms import OrderState
+from brokercloud.core.queries import approval_trail_of
 
 from .support import (
     ACCOUNT,
     BANDS,
     BROKER,
+    LIMIT,
     LOT,
     MARGIN,
     OTHER_BROKER,
@@ -167,8 +170,8 @@ def test_approve_when_level_sufficient_then_pending_send_with_send_order_and_aud
     placed_seq, placed_at = desk.seq, desk.now
     events = approve(desk, order_id, user=SUP2)  # a higher level may decide a lower band
     assert events == [
-        e.ApprovalDecided(seq=desk.seq, broker=BROKER, order_id=order_id, user=SUP2,
-                          approved=True),
+        e.ApprovalDecided(seq=desk.seq, broker=BROKER, account=ACCOUNT, order_id=order_id,
+                          user=SUP2, approved=True),
         e.OrderUpdated(seq=desk.seq, broker=BROKER, account=ACCOUNT, order_id=order_id,
                        client_ref="BIG", state=OrderState.PENDING_SEND, cum_qty=0,
                        leaves=LEVEL1_QTY),
@@ -185,8 +188,8 @@ def test_deny_when_supervisor_decides_then_rejected_with_approval_denied_and_rel
     assert (desk.account().used_trading, desk.account().used_credit) == (428_320, 640_000)
     events = deny(desk, order_id, reason="too large for this client")
     assert events == [
-        e.ApprovalDecided(seq=desk.seq, broker=BROKER, order_id=order_id, user=SUP1,
-                          approved=False, reason="too large for this client"),
+        e.ApprovalDecided(seq=desk.seq, broker=BROKER, account=ACCOUNT, order_id=order_id,
+                          user=SUP1, approved=False, reason="too large for this client"),
         e.OrderUpdated(seq=desk.seq, broker=BROKER, account=ACCOUNT, order_id=order_id,
                        client_ref="BIG", state=OrderState.REJECTED, cum_qty=0, leaves=0,
                        code=Code.APPROVAL_DENIED)]
@@ -238,7 +241,7 @@ def test_cancel_when_pending_approval_then_cancelled_at_once_and_released() -> N
     assert refused_code(approve(desk, order_id)) == Code.NOT_PENDING_APPROVAL
 
 
-def test_decisions_when_refused_then_no_audit_entry_and_decided_ones_each_leave_one() -> None:
+def test_decisions_when_refused_then_audited_and_decided_ones_each_leave_one() -> None:
     desk = approval_desk()
     approved = desk.order_id(qty=LEVEL1_QTY)
     denied = desk.order_id(qty=LEVEL1_QTY)
@@ -247,11 +250,92 @@ def test_decisions_when_refused_then_no_audit_entry_and_decided_ones_each_leave_
     approve(desk, approved)
     deny(desk, denied, user=SUP2)
     desk.do(c.ExpireApprovals(at=desk.now + TIMEOUT_MS))
-    assert [what for _, _, what, _ in desk.order(approved).audit] == ["needs_approval",
-                                                                      "approved"]
+    assert [what for _, _, what, _ in desk.order(approved).audit] == [
+        "needs_approval", "approve refused (2502)", "approved"]
     assert [(what, by) for _, _, what, by in desk.order(denied).audit] == [
         ("needs_approval", SALES), ("denied", SUP2)]
     assert [(what, by) for _, _, what, by in desk.order(expired).audit] == [
         ("needs_approval", SALES), ("approval_expired", "system")]
     assert desk.order(approved).state is OrderState.PENDING_SEND
     assert desk.account().used_trading == LEVEL1_AMOUNT
+
+
+# -- refused decisions are audited ---------------------------------------------------------------
+
+def test_approve_when_level_too_low_then_refusal_audited_with_who_and_code() -> None:
+    desk = approval_desk()
+    order_id = desk.order_id(qty=LEVEL2_QTY)
+    approve(desk, order_id, user=SUP1)
+    deny(desk, order_id, user=SUP1)
+    assert desk.order(order_id).audit[1:] == (
+        (desk.now - 1_000, desk.seq - 1, "approve refused (2503)", SUP1),
+        (desk.now, desk.seq, "deny refused (2503)", SUP1))
+
+
+def test_approve_when_supervisor_of_another_broker_then_no_trace_on_the_order() -> None:
+    desk = approval_desk()
+    order_id = desk.order_id(qty=LEVEL1_QTY)
+    approve(desk, order_id, user=OTHER_SUP, broker=OTHER_BROKER)
+    assert [what for _, _, what, _ in desk.order(order_id).audit] == ["needs_approval"]
+
+
+def test_approve_when_after_the_timeout_then_refused_expired_audited_and_order_expires(
+        ) -> None:
+    desk = approval_desk()
+    order_id = desk.order_id(qty=LEVEL1_QTY, client_ref="LATE")
+    placed = desk.order(order_id).at
+    events = desk.do(c.Approve(at=placed + TIMEOUT_MS, broker=BROKER, user=SUP1,
+                               order_id=order_id))
+    assert kinds(events) == ["CommandRejected", "OrderUpdated"]
+    assert refused_code(events) == Code.APPROVAL_EXPIRED
+    assert (events[1].state, events[1].code) == (OrderState.EXPIRED, Code.APPROVAL_EXPIRED)
+    assert [(what, by) for _, _, what, by in desk.order(order_id).audit] == [
+        ("needs_approval", SALES), ("approve refused (2505)", SUP1),
+        ("approval_expired", "system")]
+    assert desk.account().used_trading == 0
+
+
+def _branch_desk() -> tuple[Desk, str]:
+    """The approval desk plus a Taichung branch with its own supervisor and customer."""
+    desk = approval_desk()
+    desk.do(c.AddBranch(at=T0, broker=BROKER, branch="002", name="Taichung"))
+    desk.do(c.AddStaff(at=T0, broker=BROKER, user="supTC", role=Role.SUPERVISOR, branch="002",
+                       level=9))
+    desk.do(c.AddStaff(at=T0, broker=BROKER, user="supHQ", role=Role.SUPERVISOR, level=9))
+    desk.do(c.OpenAccount(at=T0, account="20020001", broker=BROKER, branch="002", name="Tsai",
+                          trading_limit=LIMIT))
+    return desk, desk.order_id(qty=LEVEL1_QTY, account="20020001")
+
+
+def test_approve_when_branch_supervisor_names_another_branch_order_then_refused_and_audited(
+        ) -> None:
+    desk, taichung = _branch_desk()
+    head_office_customer = desk.order_id(qty=LEVEL1_QTY)
+    assert refused_code(approve(desk, head_office_customer, user="supTC")) == (
+        Code.SUPERVISOR_OTHER_BRANCH)
+    assert desk.order(head_office_customer).audit[-1][2:] == ("approve refused (2506)", "supTC")
+    assert desk.order(head_office_customer).state is OrderState.PENDING_APPROVAL
+    assert refused_code(approve(desk, taichung, user=SUP2)) == Code.SUPERVISOR_OTHER_BRANCH
+    assert kinds(approve(desk, taichung, user="supTC")) == ["ApprovalDecided", "OrderUpdated",
+                                                           "SendOrder"]
+
+
+def test_approve_when_supervisor_without_branch_then_decides_for_every_branch() -> None:
+    desk, taichung = _branch_desk()
+    head_office_customer = desk.order_id(qty=LEVEL1_QTY)
+    assert kinds(approve(desk, taichung, user="supHQ"))[0] == "ApprovalDecided"
+    assert kinds(deny(desk, head_office_customer, user="supHQ"))[0] == "ApprovalDecided"
+
+
+def test_approval_trail_when_queried_then_approval_entries_of_the_broker_only() -> None:
+    desk, taichung = _branch_desk()
+    approve(desk, taichung, user=SUP1)  # refused: other branch
+    approve(desk, taichung, user="supTC")
+    desk.sent(taichung)  # not an approval entry
+    desk.order_id(qty=LEVEL1_QTY, broker=OTHER_BROKER, account="87654321")
+    trail = approval_trail_of(desk.state, BROKER)
+    assert [(x.order_id, x.account, x.what, x.by) for x in trail] == [
+        (taichung, "20020001", "needs_approval", SALES),
+        (taichung, "20020001", "approve refused (2506)", SUP1),
+        (taichung, "20020001", "approved", "supTC")]
+    assert approval_trail_of(desk.state, BROKER, "11112222") == []

@@ -195,3 +195,19 @@ def test_open_when_middle_record_corrupt_and_good_records_follow_then_corrupt_er
                        match=f"bad record at byte {offsets[1]} followed by good records"):
         JournalFile(path)
     assert path.read_bytes() == bytes(data)  # nothing truncated
+
+
+def test_open_when_good_record_lies_megabytes_after_corruption_then_corrupt_error(
+        tmp_path: Path) -> None:
+    """A good record far behind the bad one is still found: nothing durable is truncated."""
+    path = tmp_path / "journal.bin"
+    filler = [b"\x00" * 1_000] * 3_000  # 3 MB of records between the bad one and the last
+    journal_with(path, [b"first", *filler, b"last"]).close()
+    data = bytearray(path.read_bytes())
+    data[HEADER_SIZE + 5 : len(data) - HEADER_SIZE - 4] = bytes(
+        len(data) - 2 * HEADER_SIZE - 9)  # zero everything between the first and last records
+    data[1] ^= 0x55  # and break the first record's length
+    path.write_bytes(bytes(data))
+    with pytest.raises(JournalCorruptError, match="bad record at byte 0 followed by good"):
+        JournalFile(path)
+    assert path.read_bytes() == bytes(data)

@@ -6,6 +6,7 @@ that never go negative and come back to what the fills used once every order has
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import tempfile
 import time
@@ -148,6 +149,29 @@ def test_submit_when_refused_then_answered_with_the_refusal_and_still_journaled(
     reopened = Core(tmp_path)
     assert (reopened.journal.records, reopened.seq, reopened.state.brokers) == (1, 1, {})
     reopened.close()
+
+
+def test_exit_when_stopped_then_gc_frozen_objects_released_and_thresholds_restored(
+        tmp_path: Path) -> None:
+    """While running, the state that lives all day is frozen out of the collector's scans; a
+    stopped sequencer must hand it back, or a process that opens cores in turn (tests, tools)
+    would keep every old core alive and unscanned."""
+    core = Core(tmp_path, fsync=False)
+    gc.unfreeze()
+    before = gc.get_threshold()
+    seen: dict[str, int] = {}
+
+    async def scenario() -> None:
+        async with Sequencer(core):
+            seen["frozen"] = gc.get_freeze_count()
+            seen["threshold"] = gc.get_threshold()[0]
+
+    asyncio.run(scenario())
+    assert seen["frozen"] > 0
+    assert seen["threshold"] != before[0]
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
+    core.close()
 
 
 def test_exit_when_commands_still_in_flight_then_every_future_answered(tmp_path: Path) -> None:

@@ -3,12 +3,15 @@ each accepted with a ReferenceChanged event or refused with its own CommandRejec
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.commands import AccountStatus, Role
+from brokercloud.core.sequencer import Core
 from brokercloud.core.state import CoreState
 from brokercloud.market.fees import FeeSchedule
 from brokercloud.market.instruments import Instrument
@@ -22,6 +25,7 @@ from .support import (
     T0,
     TSMC,
     Desk,
+    reference_commands,
     refused_code,
     tsmc,
 )
@@ -198,6 +202,48 @@ def test_set_account_limits_when_negative_then_invalid_reference_data() -> None:
                                         credit_limit=0))
     assert refused_code(events) == Code.INVALID_REFERENCE_DATA
     assert desk.account().trading_limit == 10_000_000
+
+
+def test_set_commission_discount_when_known_then_fees_keep_rate_and_minimum() -> None:
+    desk = Desk()
+    events = desk.do(c.SetCommissionDiscount(at=T0, account=ACCOUNT, discount_bp=6_000))
+    assert events == [e.ReferenceChanged(seq=desk.seq, broker=BROKER,
+                                         what="SetCommissionDiscount", key=ACCOUNT)]
+    assert desk.account().fees == FeeSchedule(rate_ppm=1_425, discount_bp=6_000, min_fee=20)
+
+
+def test_set_commission_discount_when_set_then_next_buy_reserves_the_discounted_fee() -> None:
+    desk = Desk()
+    desk.do(c.SetCommissionDiscount(at=T0, account=ACCOUNT, discount_bp=5_000))
+    desk.order_id(qty=10_000, price=7620)  # 762,000 x 0.1425% x 50% = 542.925 -> 542
+    assert desk.account().used_trading == 762_000 + 542
+
+
+@pytest.mark.parametrize("discount", [-1, 10_001, 2**40])
+def test_set_commission_discount_when_out_of_range_then_refused_and_fees_kept(
+        discount: int) -> None:
+    desk = Desk()
+    events = desk.do(c.SetCommissionDiscount(at=T0, account=ACCOUNT, discount_bp=discount))
+    assert events == [e.CommandRejected(seq=desk.seq, broker=BROKER,
+                                        code=Code.DISCOUNT_OUT_OF_RANGE,
+                                        command="SetCommissionDiscount")]
+    assert desk.account().fees.discount_bp == 10_000
+
+
+def test_set_commission_discount_when_unknown_account_then_unknown_account() -> None:
+    desk = Desk()
+    events = desk.do(c.SetCommissionDiscount(at=T0, account="00000000", discount_bp=6_000))
+    assert refused_code(events) == Code.UNKNOWN_ACCOUNT
+
+
+def test_set_commission_discount_when_journaled_then_replay_rebuilds_it(tmp_path: Path) -> None:
+    core = Core(tmp_path, fsync=False)
+    core.execute([*reference_commands(),
+                  c.SetCommissionDiscount(at=T0, account=ACCOUNT, discount_bp=2_800)])
+    core.close()
+    reopened = Core(tmp_path)
+    assert reopened.state.accounts[ACCOUNT].fees.discount_bp == 2_800
+    reopened.close()
 
 
 def test_set_stock_limit_when_unknown_broker_then_unknown_broker() -> None:

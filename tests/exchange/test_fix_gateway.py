@@ -747,9 +747,13 @@ def test_exchange_restart_keeps_books_sequences_and_recovers_missed_reports(
                 assert depth == ([(7470, 2000)], [(7500, 1000)])
                 a_out, a_in = a.store.next_sender_seq, a.store.next_target_seq
                 assert (a_out, a_in) == (4, 5)  # Logon + 2 orders; Logon + 2 acks + 1 fill
-            # the exchange stopped: both lines dropped without a Logout
+            # the exchange stopped: each line got a Logout with the reason and answered it
             await a.disconnected()
             await b.disconnected()
+            for client in (a, b):
+                assert [vals(m, "58") for m in client.wire(b"5")] == [("exchange closing",)]
+            assert (a.store.next_sender_seq, a.store.next_target_seq) == (a_out + 1, a_in + 1)
+            a_out, a_in = a_out + 1, a_in + 1  # the Logouts took 34=4 (A's) and 34=5 (ours)
 
             async with exchange(directory) as ex:
                 # the journal rebuilt the books exactly (a fresh clock, the same start)
@@ -764,17 +768,17 @@ def test_exchange_restart_keeps_books_sequences_and_recovers_missed_reports(
 
                 await a.connect(ex.fix_port)
                 logons = a.wire(b"A")
-                # both sides resumed their numbers, no reset: the exchange's Logon is 34=6 (the
-                # fill took 5), A's Logon was 34=4 and its ResendRequest for 5 was 34=5
-                assert [vals(m, "34", "141") for m in logons] == [("1", None), ("6", None)]
+                # both sides resumed their numbers, no reset: the exchange's Logon is 34=7 (the
+                # fill took 6), A's Logon was 34=5 and its ResendRequest for 6 was 34=6
+                assert [vals(m, "34", "141") for m in logons] == [("1", None), ("7", None)]
                 fills = await a.expect(2, tag_11="C1", tag_150="F")
                 assert a.store.next_sender_seq == a_out + 2
                 await eventually(lambda: ex.gateway.sessions[SHARED].store.next_target_seq
                                  == a_out + 2)
                 assert vals(fills[1], "34", "43", "37", "39", "151", "14", "6", "128") == (
-                    "5", "Y", "1", "1", "1000", "2000", "74.7000", "9A00")
+                    "6", "Y", "1", "1", "1000", "2000", "74.7000", "9A00")
                 assert val(fills[1], "122") is not None  # OrigSendingTime on a resend
-                await eventually(lambda: a.store.next_target_seq == 7)
+                await eventually(lambda: a.store.next_target_seq == 8)
 
                 # A resends C1, not knowing whether it got through: it is not applied twice
                 a.send(b"D", order("C1", BUY, "74.70", 3000))

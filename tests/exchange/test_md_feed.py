@@ -17,18 +17,23 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from brokercloud.exchange.clock import SimulatedClock
 from brokercloud.exchange.md_feed import (
+    FeedHeartbeat,
     FeedQuote,
     FeedSnapshot,
     FeedTrade,
     MarketDataClient,
 )
-from brokercloud.exchange.server import RunningExchange
+from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
 
 from .test_fix_gateway import (
     BUY,
+    DAY,
+    LISTINGS,
     SELL,
     SHARED,
+    START,
     SYMBOL,
     WAIT,
     Client,
@@ -36,6 +41,7 @@ from .test_fix_gateway import (
     exchange,
     logged_on,
     order,
+    registry,
     run,
     vals,
 )
@@ -373,3 +379,48 @@ def test_brokercloud_exchange_command_serves_fix_and_market_data(tmp_path: Path)
                     await process.wait()
     run(main())
 
+
+
+# -- liveness --------------------------------------------------------------------------------------
+
+
+def test_a_quiet_connection_gets_heartbeats_and_a_dead_feed_is_detected(tmp_path: Path) -> None:
+    """Nothing to say for a heartbeat interval: the feed says it is alive. A client that hears
+    nothing at all for its silence limit gives up with an error rather than waiting forever."""
+    async def main() -> None:
+        config = ExchangeConfig(data_dir=str(tmp_path / "exchange"), md_heartbeat_s=0.2)
+        async with running_exchange(config, registry(), LISTINGS,
+                                    SimulatedClock(DAY, START)) as ex, raw(ex.md_port) as idle:
+            started = asyncio.get_running_loop().time()
+            assert await idle.line() == {"type": "heartbeat"}
+            assert await idle.line() == {"type": "heartbeat"}
+            assert asyncio.get_running_loop().time() - started < 0.2 * 2 + 0.15
+            async with subscriber(ex.md_port, SYMBOL) as md:
+                assert isinstance(await receive(md), FeedSnapshot)
+                assert isinstance(await receive(md), FeedHeartbeat)  # the market is quiet
+
+        hung_up = asyncio.Event()
+
+        async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()  # accepts requests, never answers
+            writer.close()
+            await writer.wait_closed()
+            hung_up.set()
+
+        server = await asyncio.start_server(mute, HOST, 0)
+        silent = await MarketDataClient.connect(HOST, server.sockets[0].getsockname()[1],
+                                                silence_s=0.2)
+        try:
+            await silent.subscribe(SYMBOL)
+            try:
+                await silent.receive()
+            except ConnectionError as error:
+                assert "silent for 0.2 s" in str(error)
+            else:
+                raise AssertionError("a silent feed was not detected")
+        finally:
+            await silent.close()
+            await asyncio.wait_for(hung_up.wait(), WAIT)
+            server.close()
+            await server.wait_closed()
+    run(main())

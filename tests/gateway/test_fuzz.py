@@ -1,7 +1,8 @@
 """Schema-driven fuzzing of the whole HTTP API (schemathesis): every operation of the OpenAPI
-schema is called with generated data as a logged-in investor, supervisor, broker administrator
-and operator, on the real core and identity store. No answer may be a server error, and every
-client error must carry the platform's ``{code, message}`` body.
+schema is called with generated data as a logged-in investor, salesperson, supervisor, broker
+administrator and operator, on the real core and identity store (with a line pool's usage).
+No answer may be a server error, and every client error must carry the platform's
+``{code, message}`` body.
 
 Operations with an ``{order_id}`` are also called on a real order (generated IDs almost never
 name one), and logging out uses a fresh session so the other calls keep theirs.
@@ -24,10 +25,13 @@ from schemathesis.checks import not_a_server_error
 from brokercloud.core.sequencer import Core
 from brokercloud.gateway.app import create_app
 from brokercloud.gateway.identities import IdentityStore
+from brokercloud.lines.usage import LineUsage
 
+from .conftest import LINES, TODAY
 from .test_api import NOW, PASSWORD, USERS, _reference
 
-ROLES = ("inv1", "sup1", "admin1", "op")  # order entry, approvals, administration
+# order entry, sales from inventory, approvals, administration, the platform
+ROLES = ("inv1", "sales1", "sup1", "admin1", "op")
 
 
 class Fuzzed:
@@ -40,7 +44,9 @@ class Fuzzed:
             time_cost=1, memory_cost=1024, parallelism=1), max_failures=1_000_000)
         for user in USERS:
             self.identities.add_user(user, PASSWORD)
-        self.app = create_app(core, self.identities, now_ms=lambda: NOW)
+        usage = LineUsage(LINES)
+        usage.record("L1", "9A00", TODAY)
+        self.app = create_app(core, self.identities, now_ms=lambda: NOW, line_usage=usage)
         self.schema = schemathesis.openapi.from_asgi("/openapi.json", self.app)
         self.tokens = {user: self.login(user) for user in ROLES}
         self.order_ids: list[str] = []

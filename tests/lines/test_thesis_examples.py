@@ -13,8 +13,9 @@ import pytest
 
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
+from brokercloud.core.journal import JournalFile
 from brokercloud.core.oms import OrderState
-from brokercloud.core.sequencer import Core, Sequencer
+from brokercloud.core.sequencer import Core, Sequencer, decode
 from brokercloud.exchange.clock import SimulatedClock
 from brokercloud.exchange.registry import demo_registry
 from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
@@ -173,7 +174,7 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             assert (placed[1].amount, placed[1].level) == (763_085, 1)
             await asyncio.sleep(0.2)
             assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
-            await p.sequencer.submit(c.Approve(at=T0 + 4_000_000, broker="9A00", user="chen",
+            await p.sequencer.submit(c.Approve(at=T0 + 3_700_000, broker="9A00", user="chen",
                                                order_id=order_id))
             orders = p.core.state.orders
             await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
@@ -251,3 +252,30 @@ def test_thesis_variant_when_a_check_fails_then_its_code_and_nothing_reaches_the
             assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
 
     asyncio.run(scenario())
+
+
+def test_dispatch_when_several_lines_free_then_their_marks_share_one_group_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every NewOrderSingle waits for its MarkSent to be durable; the marks of one dispatch
+    round are committed together, or the pool sends one order per fsync whatever its lines
+    allow."""
+    marks_per_append: list[int] = []
+    append = JournalFile.append
+
+    def counting_append(journal: JournalFile, payloads: list[bytes]) -> None:
+        marks_per_append.append(sum(isinstance(decode(payload), c.MarkSent)
+                                    for payload in payloads))
+        append(journal, payloads)
+
+    monkeypatch.setattr(JournalFile, "append", counting_append)
+
+    async def scenario() -> None:
+        async with platform(tmp_path) as p:
+            orders = [_order("12345678", "9A00", f"a{n}", Side.BUY, 1, 7470) for n in range(2)]
+            orders += [_order("99990001", "9B00", f"b{n}", Side.SELL, 1, 7480) for n in range(2)]
+            await asyncio.gather(*(p.sequencer.submit_nowait(order) for order in orders))
+            await _wait_for(lambda: len(p.pool.sent) == 4)
+            assert len({line for line, _ in p.pool.sent}) == 4  # one order on each line
+
+    asyncio.run(scenario())
+    assert max(marks_per_append) == 4

@@ -3,19 +3,20 @@
 The whole platform runs as its own process (``brokercloud serve``: exchange simulator, core,
 shared lines, AP server); this process is the clients: salespeople and clerks of the three demo
 brokers, logged in over HTTP, entering limit orders for 2330 at its reference price (buys and
-sells alternate, so half of them trade) from an asyncio ``httpx2`` client with many keep-alive
-connections, and listening on the WebSocket stream.
+sells alternate, so half of them trade) over ``IN_FLIGHT`` keep-alive connections of a lean
+client (``http_load``: httpx alone cost more CPU than the server), and listening on the
+WebSocket stream.
 
 The demo accounts' daily trading limits and holdings are sized for people, not for a benchmark,
 so the bench seeds the core first with the demo's reference data and larger limits and holdings
-(``serve`` keeps a core it finds). Everything else is ``serve`` as shipped, including its lines:
-six demo lines at 20 messages a second each, so at most ~120 orders a second reach the exchange.
+(``serve`` keeps a core it finds). Its lines are provisioned for the bar, as an operator would:
+``LINES_PER_BROKER`` lines of 20 messages a second per demo broker (150 lines, 3,000 orders a
+second), instead of the demo's two. Everything else is ``serve`` as shipped.
 
 - ``ws_sessions``: WebSocket sessions open at once (up to ``WS_TARGET``) that each received the
   stream event of an order its own user placed while all were open.
 - ``orders_per_s`` / ``p99_ms``: sustained order entry with ``IN_FLIGHT`` orders outstanding,
-  a round trip ending when the exchange's acknowledgement reaches the client on the stream
-  (bounded by the lines' rate, see above).
+  a round trip ending when the exchange's acknowledgement reaches the client on the stream.
 - ``http_orders_per_s`` / ``http_p99_ms``: the same entry, a round trip ending with the API's
   answer (201: the order is durable in the core and queued for a line) -- the AP server's own
   capacity.
@@ -42,12 +43,14 @@ from pathlib import Path
 import httpx2
 import msgspec
 
+from brokercloud.bench.http_load import ConnectionPool
 from brokercloud.bench.report import percentile_us, report
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core
 from brokercloud.platform import DEMO_PASSWORD, _staff_commands, demo_reference
 
 IN_FLIGHT = 64
+LINES_PER_BROKER = 50
 ACK_SECONDS = 10.0
 HTTP_SECONDS = 10.0
 WS_TARGET = 2_000
@@ -56,6 +59,8 @@ STORM_LOGINS = 200
 STORM_WORKERS = 8  # logged-in users entering orders during the storm
 SYMBOL, REFERENCE = "2330", 108_500
 ACKED = {"acknowledged", "partially_filled", "filled", "rejected", "cancelled"}
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
 USERS: dict[str, tuple[str, ...]] = {
     f"{key}-{role}": tuple(f"{n}{i:07d}" for i in range(1, 4))
     for n, key in enumerate(("9a00", "9b00", "9c00"), start=1) for role in ("sales", "clerk")}
@@ -80,7 +85,8 @@ def _seed(data: Path) -> None:
 def _start_platform(data: Path) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
         [sys.executable, "-m", "brokercloud.cli", "serve", "--data-dir", str(data),
-         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+         "--port", "0", "--lines-per-broker", str(LINES_PER_BROKER)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
     assert process.stdout is not None
     for line in process.stdout:
@@ -92,8 +98,9 @@ def _start_platform(data: Path) -> tuple[subprocess.Popen[str], int]:
 class Clients:
     """Logged-in users, an order generator, and what the stream has acknowledged."""
 
-    def __init__(self, http: httpx2.AsyncClient, port: int) -> None:
+    def __init__(self, http: httpx2.AsyncClient, pool: ConnectionPool, port: int) -> None:
         self.http = http
+        self.pool = pool
         self.port = port
         self.tokens: dict[str, str] = {}
         self.acked: dict[str, float] = {}
@@ -107,24 +114,24 @@ class Clients:
         response.raise_for_status()
         return response.json()["token"]
 
-    def _order_bodies(self) -> Iterator[tuple[str, dict[str, object]]]:
+    def _order_bodies(self) -> Iterator[tuple[str, bytes]]:
         users = itertools.cycle(USERS)
         for n in itertools.count():
             user = next(users)
             accounts = USERS[user]
-            yield user, {"account": accounts[n // len(USERS) % len(accounts)],
-                         "client_ref": f"bench-{n}", "symbol": SYMBOL, "side": n % 2,
-                         "qty": 1000, "price": REFERENCE}
+            yield user, _encode({"account": accounts[n // len(USERS) % len(accounts)],
+                                 "client_ref": f"bench-{n}", "symbol": SYMBOL, "side": n % 2,
+                                 "qty": 1000, "price": REFERENCE})
 
     async def place(self) -> str | None:
         """One order over HTTP: its ID, or None if it was refused."""
         user, body = next(self._orders)
-        response = await self.http.post("/api/v1/orders", json=body, headers={
-            "Authorization": f"Bearer {self.tokens[user]}"})
-        if response.status_code != 201:
+        async with self.pool.connection() as connection:
+            status, answer = await connection.post("/api/v1/orders", body, self.tokens[user])
+        if status != 201:
             self.errors += 1
             return None
-        return response.json()["order_id"]
+        return _decode(answer)["order_id"]
 
     def ack_future(self, order_id: str) -> asyncio.Future[float]:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -259,7 +266,9 @@ async def _measure(port: int) -> dict[str, object]:
                            max_keepalive_connections=STORM_LOGINS + IN_FLIGHT)
     async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
                                   timeout=120) as http:
-        clients = Clients(http, port)
+        pool = ConnectionPool()
+        await pool.fill("127.0.0.1", port, IN_FLIGHT)
+        clients = Clients(http, pool, port)
         for user in USERS:
             clients.tokens[user] = await clients.login(user)
         opened, received = await _ws_sessions(clients, WS_TARGET)
@@ -276,6 +285,7 @@ async def _measure(port: int) -> dict[str, object]:
         for listener in listeners:
             listener.cancel()
         await asyncio.gather(*listeners, return_exceptions=True)
+        await pool.close()
     return {
         "orders_per_s": round(acked / ack_elapsed),
         "p50_ms": _ms(ack_samples, 50),

@@ -90,6 +90,15 @@ class SetAccountLimits(Cmd):
     credit_limit: int
 
 
+class SetCommissionDiscount(Cmd):
+    """A broker administrator changes a customer's commission discount: the share of the
+    broker's rate the customer pays, in basis points (10,000 = none, 6,000 = "6折"), as
+    ``market.fees.FeeSchedule`` holds it."""
+
+    account: str
+    discount_bp: int
+
+
 class SetStockLimit(Cmd):
     """A broker's cap on one order's amount in one stock (0 removes it)."""
 
@@ -218,7 +227,7 @@ class ExchangeRequestRejected(ExchangeReport):
 
 
 Command = (AddBroker | AddBranch | AddStaff | OpenAccount | SetAccountStatus | SetAccountLimits
-           | SetStockLimit | SetHolding | ListInstrument | PlaceOrder | CancelOrder | AmendOrder
-           | Approve | Deny | ExpireApprovals | MarkSent | ExchangeAccepted | ExchangeRejected
-           | ExchangeFilled | ExchangeCancelled | ExchangeExpired | ExchangeAmended
-           | ExchangeRequestRejected)
+           | SetCommissionDiscount | SetStockLimit | SetHolding | ListInstrument | PlaceOrder
+           | CancelOrder | AmendOrder | Approve | Deny | ExpireApprovals | MarkSent
+           | ExchangeAccepted | ExchangeRejected | ExchangeFilled | ExchangeCancelled
+           | ExchangeExpired | ExchangeAmended | ExchangeRequestRejected)

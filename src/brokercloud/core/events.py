@@ -54,6 +54,7 @@ class ApprovalRequested(Evt):
 
 
 class ApprovalDecided(Evt):
+    account: str
     order_id: str
     user: str
     approved: bool

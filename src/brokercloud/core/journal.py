@@ -104,12 +104,15 @@ def _scan(path: Path) -> tuple[int, int]:
 
 def _has_good_record_after(data: bytes, start: int) -> bool:
     """Whether a valid record starts anywhere after ``start`` (corruption, not a torn tail).
-    Checks a bounded window: a torn tail is at most one batch long."""
-    window_end = min(len(data), start + 1024 * 1024)
-    for pos in range(start, window_end - HEADER_SIZE):
-        length, crc = _HEADER.unpack_from(data, pos)
+    The whole rest of the file is searched: a good record far behind the bad one must refuse
+    the open, not be truncated away. The search ends at the first hit, so it is long only for
+    a real torn tail, which is at most one batch."""
+    unpack = _HEADER.unpack_from
+    size = len(data)
+    for pos in range(start, size - HEADER_SIZE):
+        length, crc = unpack(data, pos)
         end = pos + HEADER_SIZE + length
-        if 0 < length <= MAX_RECORD and end <= len(data) and zlib.crc32(
+        if 0 < length <= MAX_RECORD and end <= size and zlib.crc32(
                 data[pos + HEADER_SIZE:end]) == crc:
             return True
     return False

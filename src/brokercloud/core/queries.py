@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from brokercloud.core.model import Order
-from brokercloud.core.state import CoreState
+from brokercloud.core.state import CoreState, is_approval_entry
 
 
 class Acknowledgement(msgspec.Struct, frozen=True):
@@ -28,6 +28,17 @@ class FillRecord(msgspec.Struct, frozen=True):
     qty: int
 
 
+class AuditEntry(msgspec.Struct, frozen=True):
+    """One line of an order's audit trail: what happened, when, by whom."""
+
+    order_id: str
+    account: str
+    at: int
+    seq: int
+    what: str
+    by: str
+
+
 def orders_of(state: CoreState, broker: str, account: str | None = None) -> list[Order]:
     return [order for order in state.orders.values()
             if order.broker == broker and (account is None or order.account == account)]
@@ -44,3 +55,12 @@ def fills_of(state: CoreState, broker: str, account: str | None = None) -> list[
     return [FillRecord(order.order_id, order.account, exec_id, at, price, qty)
             for order in orders_of(state, broker, account)
             for exec_id, (at, price, qty) in (order.fills or {}).items()]
+
+
+def approval_trail_of(state: CoreState, broker: str,
+                      account: str | None = None) -> list[AuditEntry]:
+    """The approval history of a broker's orders: requests, decisions, expiries, and refused
+    decisions with who tried and the code that refused them."""
+    return [AuditEntry(order.order_id, order.account, at, seq, what, by)
+            for order in orders_of(state, broker, account)
+            for at, seq, what, by in order.audit if is_approval_entry(what)]

@@ -131,6 +131,7 @@ class Sequencer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._writer.shutdown(wait=True)
+        gc.unfreeze()
         gc.set_threshold(*self._gc_before)
 
     def submit_nowait(self, command: Cmd) -> asyncio.Future[list[Event]]:

@@ -61,6 +61,7 @@ class CoreState:
             c.AddBroker: self._add_broker, c.AddBranch: self._add_branch,
             c.AddStaff: self._add_staff, c.OpenAccount: self._open_account,
             c.SetAccountStatus: self._set_status, c.SetAccountLimits: self._set_limits,
+            c.SetCommissionDiscount: self._set_discount,
             c.SetStockLimit: self._set_stock_limit, c.SetHolding: self._set_holding,
             c.ListInstrument: self._list_instrument, c.PlaceOrder: self._place,
             c.CancelOrder: self._cancel, c.AmendOrder: self._amend, c.Approve: self._approve,
@@ -141,6 +142,17 @@ class CoreState:
             account.trading_limit = cmd.trading_limit
             account.credit_limit = cmd.credit_limit
         return self._account_command(seq, cmd.account, cmd, change)
+
+    def _set_discount(self, seq: int, cmd: c.SetCommissionDiscount) -> Events:
+        """The customer keeps the broker's rate and minimum fee; only the discount changes.
+        Open orders hold what they held until their open quantity next changes; fills from
+        now on are charged at the new terms."""
+        account = self.accounts.get(cmd.account)
+        fees = account and _fees(account.fees.rate_ppm, cmd.discount_bp, account.fees.min_fee)
+        if account is not None and fees is None:
+            return _refused(seq, account.broker, Code.DISCOUNT_OUT_OF_RANGE, cmd)
+        return self._account_command(seq, cmd.account, cmd,
+                                     lambda account: setattr(account, "fees", fees))
 
     def _set_holding(self, seq: int, cmd: c.SetHolding) -> Events:
         if cmd.shares < 0:
@@ -360,38 +372,60 @@ class CoreState:
         return order if order is not None and order.broker == broker else None
 
     def _approve(self, seq: int, cmd: c.Approve) -> Events:
-        order, code = self._decision_target(cmd.broker, cmd.user, cmd.order_id)
-        if order is None:
-            return _refused(seq, cmd.broker, code, cmd)
+        order, code = self._decision_target(cmd)
+        if order is None or code:
+            return self._decision_refused(seq, cmd, order, code)
         self._move(order, Trigger.APPROVED, cmd.at, seq, cmd.user)
-        return [e.ApprovalDecided(seq=seq, broker=order.broker, order_id=order.order_id,
-                                  user=cmd.user, approved=True),
+        return [e.ApprovalDecided(seq=seq, broker=order.broker, account=order.account,
+                                  order_id=order.order_id, user=cmd.user, approved=True),
                 self._update(order),
                 e.SendOrder(seq=seq, broker=order.broker, order_id=order.order_id)]
 
     def _deny(self, seq: int, cmd: c.Deny) -> Events:
-        order, code = self._decision_target(cmd.broker, cmd.user, cmd.order_id)
-        if order is None:
-            return _refused(seq, cmd.broker, code, cmd)
+        order, code = self._decision_target(cmd)
+        if order is None or code:
+            return self._decision_refused(seq, cmd, order, code)
         self._finish(order, Trigger.DENIED, cmd.at, seq, cmd.user)
-        return [e.ApprovalDecided(seq=seq, broker=order.broker, order_id=order.order_id,
-                                  user=cmd.user, approved=False, reason=cmd.reason),
+        return [e.ApprovalDecided(seq=seq, broker=order.broker, account=order.account,
+                                  order_id=order.order_id, user=cmd.user, approved=False,
+                                  reason=cmd.reason),
                 self._update(order, Code.APPROVAL_DENIED)]
 
-    def _decision_target(self, broker_id: str, user: str,
-                         order_id: str) -> tuple[Order | None, Code]:
-        broker = self.brokers.get(broker_id)
-        staff = broker.staff.get(user) if broker else None
-        order = self._order_of(broker_id, order_id)
-        if staff is None or staff.role is not c.Role.SUPERVISOR:
-            return None, Code.NOT_A_SUPERVISOR
+    def _decision_target(self, cmd: c.Approve | c.Deny) -> tuple[Order | None, Code]:
+        """The order a decision names (if this broker has it) and why the decision is refused,
+        OK if it is not. A supervisor of a branch decides for that branch's customers only;
+        one without a branch (the head office) for the whole broker."""
+        broker = self.brokers.get(cmd.broker)
+        staff = broker.staff.get(cmd.user) if broker else None
+        order = self._order_of(cmd.broker, cmd.order_id)
         if order is None:
-            return None, Code.UNKNOWN_ORDER_ID
+            return None, (Code.NOT_A_SUPERVISOR if staff is None
+                          or staff.role is not c.Role.SUPERVISOR else Code.UNKNOWN_ORDER_ID)
+        if staff is None or staff.role is not c.Role.SUPERVISOR:
+            return order, Code.NOT_A_SUPERVISOR
         if order.state is not OrderState.PENDING_APPROVAL:
-            return None, Code.NOT_PENDING_APPROVAL
+            return order, Code.NOT_PENDING_APPROVAL
+        if cmd.at - order.at >= self.brokers[order.broker].approval_timeout_ms:
+            return order, Code.APPROVAL_EXPIRED
+        if staff.branch and staff.branch != self.accounts[order.account].branch:
+            return order, Code.SUPERVISOR_OTHER_BRANCH
         if staff.level < order.approval_level:
-            return None, Code.SUPERVISOR_LEVEL_TOO_LOW
+            return order, Code.SUPERVISOR_LEVEL_TOO_LOW
         return order, Code.OK
+
+    def _decision_refused(self, seq: int, cmd: c.Approve | c.Deny, order: Order | None,
+                          code: Code) -> Events:
+        """A refused decision leaves its trace on the order it named (when this broker has
+        it): who tried, and why it was refused. A decision that comes after the broker's
+        timeout expires the order there and then, as ``ExpireApprovals`` would have."""
+        events = _refused(seq, cmd.broker, code, cmd)
+        if order is None:
+            return events
+        _audit(order, cmd.at, seq, refused_decision(cmd, code), cmd.user)
+        if code is Code.APPROVAL_EXPIRED:
+            self._finish(order, Trigger.APPROVAL_EXPIRED, cmd.at, seq, "system")
+            events.append(self._update(order, Code.APPROVAL_EXPIRED))
+        return events
 
     def _expire_approvals(self, seq: int, cmd: c.ExpireApprovals) -> Events:
         out: Events = []
@@ -523,6 +557,23 @@ class CoreState:
         self._reserve(order, self.listed[order.symbol], self.accounts[order.account],
                       self.brokers[order.broker])
         self._move(order, trigger, at, seq, by)
+
+
+#: What an order's audit trail says of its approval: the triggers, and refused decisions.
+APPROVAL_TRAIL = frozenset({Trigger.NEEDS_APPROVAL, Trigger.APPROVED, Trigger.DENIED,
+                            Trigger.APPROVAL_EXPIRED})
+REFUSED_DECISIONS = ("approve refused", "deny refused")
+
+
+def refused_decision(cmd: c.Approve | c.Deny, code: Code) -> str:
+    """The audit entry of a refused decision, e.g. ``approve refused (2503)``."""
+    verb = "approve" if isinstance(cmd, c.Approve) else "deny"
+    return f"{verb} refused ({int(code)})"
+
+
+def is_approval_entry(what: str) -> bool:
+    """Whether an audit entry belongs to the order's approval (``queries.approval_trail``)."""
+    return what in APPROVAL_TRAIL or what.startswith(REFUSED_DECISIONS)
 
 
 def _audit(order: Order, at: int, seq: int, what: str, by: str) -> None:

@@ -4,7 +4,9 @@ Newline-delimited JSON. A client sends ``{"op": "subscribe", "symbols": ["2330"]
 ``{"op": "unsubscribe", "symbols": [...]}`` or ``{"op": "snapshot", "symbol": "2330"}``. The
 server sends ``quote`` and ``trade`` messages, each with ``seq``: a per-symbol sequence number
 that rises by one with every message for that symbol, and ``snapshot`` messages (the current
-quote with the symbol's current ``seq``) on subscribe and on request.
+quote with the symbol's current ``seq``) on subscribe and on request. A connection that has
+been sent nothing for ``MD_HEARTBEAT_S`` gets a ``heartbeat``, so a subscriber can tell a quiet
+market from a dead feed.
 
 A client that falls behind is not allowed to slow the exchange: once its unsent bytes exceed
 the high-water mark its messages are dropped, it sees a gap in ``seq``, asks for a snapshot and
@@ -26,6 +28,7 @@ from brokercloud.market.sessions import Session
 log = logging.getLogger("brokercloud.exchange.md")
 
 HIGH_WATER_BYTES = 256 * 1024
+MD_HEARTBEAT_S = 5.0
 MAX_REQUEST_BYTES = 4096
 
 
@@ -63,16 +66,24 @@ class FeedError(msgspec.Struct, tag="error"):
     text: str
 
 
-FeedMessage = FeedQuote | FeedTrade | FeedSnapshot | FeedError
+class FeedHeartbeat(msgspec.Struct, tag="heartbeat"):
+    """Nothing else was sent for a heartbeat interval: the feed is alive."""
+
+
+FeedMessage = FeedQuote | FeedTrade | FeedSnapshot | FeedError | FeedHeartbeat
+_HEARTBEAT_LINE = msgspec.json.encode(FeedHeartbeat()) + b"\n"
 _encoder = msgspec.json.Encoder()
 
 
 class MarketDataFeed:
     """Fans the exchange's regular-session quotes and trades out to TCP clients."""
 
-    def __init__(self, exchange: Exchange, high_water: int = HIGH_WATER_BYTES) -> None:
+    def __init__(self, exchange: Exchange, high_water: int = HIGH_WATER_BYTES,
+                 heartbeat_s: float = MD_HEARTBEAT_S) -> None:
         self.exchange = exchange
         self.high_water = high_water
+        self.heartbeat_s = heartbeat_s
+        self._heartbeats: asyncio.Task[None] | None = None
         self._seq: dict[str, int] = {}
         self._latest: dict[str, Quote] = {}
         self._clients: dict[str, set[_FeedConnection]] = {}
@@ -82,7 +93,19 @@ class MarketDataFeed:
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: _FeedConnection(self), host, port)
+        server = await loop.create_server(lambda: _FeedConnection(self), host, port)
+        self._heartbeats = asyncio.create_task(self._heartbeat_forever())
+        return server
+
+    async def _heartbeat_forever(self) -> None:
+        """Checked at half the interval, so a silent connection hears from us within it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.heartbeat_s / 2)
+            quiet_since = loop.time() - self.heartbeat_s / 2
+            for client in self._connections:
+                if client.last_sent <= quiet_since:
+                    client.write(_HEARTBEAT_LINE, force=True)
 
     def subscribe(self, client: _FeedConnection, symbol: str) -> None:
         if symbol not in self.exchange.listings:
@@ -141,6 +164,8 @@ class MarketDataFeed:
 
     def close(self) -> None:
         """Hang up on every client (the exchange is stopping)."""
+        if self._heartbeats is not None:
+            self._heartbeats.cancel()
         for client in list(self._connections):
             client.close()
 
@@ -150,6 +175,7 @@ class _FeedConnection(asyncio.Protocol):
         self.feed = feed
         self.transport: asyncio.Transport | None = None
         self._buffer = b""
+        self.last_sent = asyncio.get_running_loop().time()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -192,6 +218,7 @@ class _FeedConnection(asyncio.Protocol):
         if not force and transport.get_write_buffer_size() > self.feed.high_water:
             return False
         transport.write(line)
+        self.last_sent = asyncio.get_running_loop().time()
         return True
 
     def close(self) -> None:
@@ -205,9 +232,11 @@ class _FeedConnection(asyncio.Protocol):
 class MarketDataClient:
     """Subscribes, follows per-symbol sequence numbers and recovers gaps by snapshot."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 silence_s: float = 3 * MD_HEARTBEAT_S) -> None:
         self._reader = reader
         self._writer = writer
+        self.silence_s = silence_s  # no message, not even a heartbeat, for this long: dead
         self.quotes: dict[str, FeedQuote] = {}
         self.trades: list[FeedTrade] = []
         self.expected: dict[str, int] = {}  # next seq per symbol
@@ -215,9 +244,10 @@ class MarketDataClient:
         self._recovering: set[str] = set()
 
     @classmethod
-    async def connect(cls, host: str, port: int) -> MarketDataClient:
+    async def connect(cls, host: str, port: int,
+                      silence_s: float = 3 * MD_HEARTBEAT_S) -> MarketDataClient:
         reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer)
+        return cls(reader, writer, silence_s)
 
     async def request(self, **fields: object) -> None:
         self._writer.write(msgspec.json.encode(fields) + b"\n")
@@ -228,7 +258,11 @@ class MarketDataClient:
 
     async def receive(self) -> FeedMessage:
         """Read and apply one message (gap handling included)."""
-        line = await self._reader.readline()
+        try:
+            line = await asyncio.wait_for(self._reader.readline(), self.silence_s)
+        except TimeoutError:
+            raise ConnectionError(
+                f"market data feed silent for {self.silence_s} s (no heartbeat)") from None
         if not line:
             raise ConnectionError("market data feed closed")
         message = msgspec.json.decode(line, type=FeedMessage)  # type: ignore[arg-type]
@@ -236,7 +270,7 @@ class MarketDataClient:
         return message
 
     async def _apply(self, message: FeedMessage) -> None:
-        if isinstance(message, FeedError):
+        if isinstance(message, FeedError | FeedHeartbeat):
             return
         symbol = message.symbol
         if isinstance(message, FeedSnapshot):

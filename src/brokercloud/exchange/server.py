@@ -17,7 +17,7 @@ import msgspec
 
 from brokercloud.exchange.clock import Clock
 from brokercloud.exchange.fix_gateway import ExchangeGateway
-from brokercloud.exchange.md_feed import MarketDataFeed
+from brokercloud.exchange.md_feed import MD_HEARTBEAT_S, MarketDataFeed
 from brokercloud.exchange.registry import LineRegistry
 from brokercloud.fix.store import open_database
 from brokercloud.fix.transport import start_acceptor
@@ -26,6 +26,7 @@ from brokercloud.market.instruments import Instrument
 log = logging.getLogger("brokercloud.exchange")
 
 TICK_S = 0.05  # how often the clock task moves the engine (auctions run on time within this)
+CLOSING_LOGOUT_S = 1.0  # how long a closing exchange waits for members to answer its Logout
 
 
 class ExchangeConfig(msgspec.Struct, frozen=True):
@@ -36,6 +37,7 @@ class ExchangeConfig(msgspec.Struct, frozen=True):
     seed: int = 1
     price_stabilization: bool = False
     heartbeat_s: int = 10
+    md_heartbeat_s: float = MD_HEARTBEAT_S
 
 
 class RunningExchange(msgspec.Struct):
@@ -54,7 +56,7 @@ async def running_exchange(config: ExchangeConfig, registry: LineRegistry,
     gateway = ExchangeGateway(registry, listings, db, clock, seed=config.seed,
                               price_stabilization=config.price_stabilization,
                               heartbeat_s=config.heartbeat_s)
-    feed = MarketDataFeed(gateway.exchange)
+    feed = MarketDataFeed(gateway.exchange, heartbeat_s=config.md_heartbeat_s)
     fix_server = await start_acceptor(config.host, config.fix_port, gateway.resolve)
     md_server = await feed.start(config.host, config.md_port)
     ticker = asyncio.create_task(_tick_forever(gateway))
@@ -68,8 +70,9 @@ async def running_exchange(config: ExchangeConfig, registry: LineRegistry,
         md_server.close()
         feed.close()
         fix_server.close()
-        for session in list(gateway.sessions.values()):
-            session.disconnect()
+        # a Logout with a reason, so members know the exchange closed rather than the network
+        await asyncio.gather(*(session.logout("exchange closing", CLOSING_LOGOUT_S)
+                               for session in list(gateway.sessions.values())))
         await md_server.wait_closed()
         await fix_server.wait_closed()
         db.execute("COMMIT")

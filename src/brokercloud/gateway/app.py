@@ -25,6 +25,7 @@ from brokercloud.gateway.certificates import CertificateAuthority, SignatureVeri
 from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
+from brokercloud.lines.usage import LineUsage
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -53,7 +54,8 @@ class GatewayContext:
     def __init__(self, sequencer: Sequencer, identities: Identities,
                  now_ms: Callable[[], int], hub: EventHub,
                  ca: CertificateAuthority | None = None,
-                 verifier: SignatureVerifier | None = None) -> None:
+                 verifier: SignatureVerifier | None = None,
+                 line_usage: LineUsage | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
         self.verifier = verifier
@@ -61,6 +63,7 @@ class GatewayContext:
         self.identities = identities
         self.now_ms = now_ms
         self.hub = hub
+        self.line_usage = line_usage
         sequencer.listeners.append(hub.publish)
 
 
@@ -118,12 +121,21 @@ def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
                ca: CertificateAuthority | None = None,
-               nonces: NonceStore | None = None) -> FastAPI:
+               nonces: NonceStore | None = None,
+               line_usage: LineUsage | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
     authority, investors' orders, cancels and amends must be signed with a certificate it
-    issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays."""
-    from brokercloud.gateway.routes import router  # noqa: PLC0415 (routes import this module)
+    issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays; with
+    the line pool's usage, the operator sees the shared lines."""
+    # the routers import this module
+    from brokercloud.gateway import (  # noqa: PLC0415
+        admin_routes,
+        inventory_routes,
+        operator_routes,
+        routes,
+        supervisor_routes,
+    )
 
     verifier = None
     if ca is not None:
@@ -135,7 +147,7 @@ def create_app(core: Core, identities: Identities,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
             app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
-                                               verifier)
+                                               verifier, line_usage)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield
@@ -154,5 +166,6 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(_LimitBody)
-    app.include_router(router)
+    for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes):
+        app.include_router(module.router)
     return app

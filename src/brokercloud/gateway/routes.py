@@ -15,22 +15,26 @@ from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.model import Order
-from brokercloud.core.oms import OrderState
 from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
-from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
+from brokercloud.gateway.authz import (
+    Action,
+    Caller,
+    ForbiddenError,
+    account_scope,
+    authorize,
+    caller_for,
+)
 from brokercloud.gateway.identities import AuthError, User
 from brokercloud.gateway.schemas import (
     AccountRequest,
     AmendRequest,
     BatchItem,
     BatchRequest,
-    BrokerUsage,
     CancelBatchRequest,
     CancelRequest,
     CertificateRequest,
     CertificateResponse,
-    Decision,
     ErrorBody,
     FillView,
     LimitsRequest,
@@ -67,11 +71,6 @@ def _view(order: Order) -> OrderView:
                      exchange_order_id=order.exchange_order_id)
 
 
-def _caller(user: Any) -> Caller:
-    return Caller(user.user_id, user.broker, c.Role(user.role), frozenset(user.accounts),
-                  getattr(user, "branch", ""), getattr(user, "level", 0))
-
-
 GatewayDep = Annotated[GatewayContext, Depends(gateway)]
 
 
@@ -83,7 +82,7 @@ async def authenticated(g: GatewayDep,
         user = g.identities.authenticate(authorization[7:], g.now_ms())
     except Exception as error:
         raise ApiError(401, getattr(error, "code", Code.SESSION_INVALID)) from error
-    return _caller(user)
+    return caller_for(user, g.state.accounts)
 
 
 CallerDep = Annotated[Caller, Depends(authenticated)]
@@ -227,34 +226,13 @@ async def list_fills(g: GatewayDep, caller: CallerDep,
             if scope is None or f.account in scope]
 
 
-@router.get("/api/v1/approvals", response_model=list[OrderView])
-async def approvals(g: GatewayDep, caller: CallerDep) -> list[OrderView]:
-    authorize(caller, Action.VIEW_APPROVALS, broker=caller.broker)
-    return [_view(order) for order in orders_of(g.state, caller.broker)
-            if order.state is OrderState.PENDING_APPROVAL]
-
-
-@router.post("/api/v1/approvals/{order_id}", response_model=OrderView)
-async def decide(g: GatewayDep, order_id: str, body: Decision, caller: CallerDep) -> OrderView:
-    order = _visible(g, caller, order_id, Action.DECIDE_APPROVAL)
-    command: c.Cmd = (c.Approve(at=g.now_ms(), broker=order.broker, user=caller.user_id,
-                                order_id=order_id) if body.approve
-                      else c.Deny(at=g.now_ms(), broker=order.broker, user=caller.user_id,
-                                  order_id=order_id, reason=body.reason))
-    events = await g.sequencer.submit(command)
-    for event in events:
-        if isinstance(event, e.CommandRejected):
-            raise ApiError(422, event.code)
-    return _view(g.state.orders[order_id])
-
-
 @router.websocket("/api/v1/stream")
 async def stream(websocket: WebSocket, token: str, resume_after: int | None = None) -> None:
     """Order, fill, reject and approval events of the caller's broker (and accounts), live;
     ``resume_after`` replays what came after the last sequence number a client saw."""
     g: GatewayContext = websocket.app.state.gateway
     try:
-        caller = _caller(g.identities.authenticate(token, g.now_ms()))
+        caller = caller_for(g.identities.authenticate(token, g.now_ms()), g.state.accounts)
     except Exception:
         await websocket.close(code=WS_POLICY_VIOLATION, reason="log in first")
         return
@@ -386,19 +364,6 @@ async def set_status(g: GatewayDep, caller: CallerDep, account: str,
     _managed(g, caller, account)
     await _reference_change(g, c.SetAccountStatus(at=g.now_ms(), account=account,
                                                   status=body.status))
-
-
-@router.get("/api/v1/platform/brokers", response_model=list[BrokerUsage])
-async def brokers(g: GatewayDep, caller: CallerDep) -> list[BrokerUsage]:
-    """The platform operator's view: every member broker and its usage today."""
-    authorize(caller, Action.VIEW_PLATFORM)
-    return [BrokerUsage(
-        broker=broker.broker, name=broker.name,
-        accounts=sum(1 for a in g.state.accounts.values() if a.broker == broker.broker),
-        orders_today=len(broker.client_refs),
-        filled_orders=sum(1 for o in orders_of(g.state, broker.broker)
-                          if o.state is OrderState.FILLED))
-        for broker in g.state.brokers.values()]
 
 
 _STAFF_ROLES = frozenset({c.Role.SALESPERSON, c.Role.CLERK, c.Role.SUPERVISOR,

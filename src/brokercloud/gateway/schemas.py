@@ -154,9 +154,13 @@ class StatusRequest(BaseModel):
 class BrokerUsage(BaseModel):
     broker: str
     name: str
+    branches: int
     accounts: int
     orders_today: int
     filled_orders: int
+    messages_today: int = Field(description="messages sent to the exchange today, all lines")
+    burst_capacity_per_s: float = Field(description="orders/s on every line the broker may "
+                                                    "use, when the other brokers are idle")
 
 
 class AmendRequest(SignedBody):

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import msgspec
 
@@ -37,7 +38,9 @@ from brokercloud.fix.store import SessionStore
 from brokercloud.fix.tags import MsgType
 from brokercloud.fix.transport import connect_initiator
 from brokercloud.lines import fix_bridge as fb
-from brokercloud.lines.scheduler import LineSpec, Scheduler
+from brokercloud.lines.scheduler import Dispatch, LineSpec, Scheduler
+from brokercloud.lines.usage import LineUsage
+from brokercloud.market.sessions import TAIWAN
 
 log = logging.getLogger("brokercloud.lines")
 
@@ -51,8 +54,22 @@ class LineConfig(msgspec.Struct, frozen=True):
     rate: float = 20
 
 
+def specs_of(lines: Iterable[LineConfig]) -> list[LineSpec]:
+    """What the scheduler and the usage counts need of each line's configuration."""
+    return [LineSpec(line.line, line.brokers, line.rate) for line in lines]
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _today() -> str:
+    """The Taiwan trading date usage counts belong to."""
+    return datetime.now(TAIWAN).strftime("%Y%m%d")
+
+
+def _line_of(session: FixSession) -> str:
+    return session.config.sender_comp_id if session.config else ""
 
 
 def _transact_time() -> bytes:
@@ -60,19 +77,23 @@ def _transact_time() -> bytes:
 
 
 class LinePool:
-    """FIX initiators for every line, the scheduler between them, reports into the core."""
+    """FIX initiators for every line, the scheduler between them, reports into the core.
+    ``usage`` counts what each line carried for each broker (the operator's view); pass one
+    to read it from elsewhere (the AP server), or read ``pool.usage``."""
 
     def __init__(self, sequencer: Sequencer, lines: Sequence[LineConfig],
                  db: sqlite3.Connection, host: str, port: int, *,
-                 target_comp_id: str = "XTAI", heartbeat_s: int = 10) -> None:
+                 target_comp_id: str = "XTAI", heartbeat_s: int = 10,
+                 usage: LineUsage | None = None) -> None:
         self.sequencer = sequencer
         self.lines = {line.line: line for line in lines}
         self._db = db
         self._host, self._port = host, port
         self._target = target_comp_id
         self._heartbeat_s = heartbeat_s
-        self.scheduler = Scheduler([LineSpec(line.line, line.brokers, line.rate)
-                                    for line in lines])
+        specs = specs_of(lines)
+        self.scheduler = Scheduler(specs)
+        self.usage = usage if usage is not None else LineUsage(specs)
         self.sessions: dict[str, FixSession] = {}
         self._requests: dict[str, int] = {}  # order ID -> cancel/replace requests sent
         self._wakeup = asyncio.Event()
@@ -164,31 +185,48 @@ class LinePool:
 
     async def _dispatch_forever(self) -> None:
         while True:
-            now = time.monotonic_ns()
-            for dispatch in self.scheduler.dispatch(now):
-                await self._send(dispatch.line_id, dispatch.broker, dispatch.item)
+            self._wakeup.clear()  # before dispatching: what is queued meanwhile wakes us again
+            dispatches = self.scheduler.dispatch(time.monotonic_ns())
+            if dispatches:
+                await self._send_all(dispatches)
             ready = self.scheduler.next_ready_time(time.monotonic_ns())
-            self._wakeup.clear()
             timeout = None if ready is None else max(ready - time.monotonic_ns(), 0) / 1e9
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
 
-    async def _send(self, line: str, broker: str, item: tuple) -> None:
-        session = self.sessions.get(line)
-        if session is None or session.state is not State.ACTIVE:
-            log.warning("line %s is down; %s requeued", line, item)
-            self.scheduler.enqueue(broker, item)
-            return
+    async def _send_all(self, dispatches: list[Dispatch]) -> None:
+        """Send what the scheduler released, in its order. Every new order's line is journaled
+        (MarkSent) before its NewOrderSingle leaves -- all of a round's marks in one group
+        commit: awaited one by one, each send waited for its own fsync and the pool sent a
+        few hundred orders a second whatever its lines allowed."""
+        ready: list[tuple[FixSession, Dispatch]] = []
+        marks: list[asyncio.Future[list[e.Event]]] = []
+        for dispatch in dispatches:
+            session = self.sessions.get(dispatch.line_id)
+            if session is None or session.state is not State.ACTIVE:
+                log.warning("line %s is down; %s requeued", dispatch.line_id, dispatch.item)
+                self.scheduler.enqueue(dispatch.broker, dispatch.item)
+                continue
+            if dispatch.item[0] == "new":
+                marks.append(self.sequencer.submit_nowait(c.MarkSent(
+                    at=_now_ms(), order_id=dispatch.item[1], line=dispatch.line_id)))
+            ready.append((session, dispatch))
+        if marks:
+            await asyncio.gather(*marks)
+        for session, dispatch in ready:
+            self._send(session, dispatch.line_id, dispatch.item)
+
+    def _send(self, session: FixSession, line: str, item: tuple) -> None:
         kind, order_id = item[0], item[1]
         order = self.sequencer.core.state.orders.get(order_id)
         if order is None:
             return
         if kind == "new":
-            await self.sequencer.submit(c.MarkSent(at=_now_ms(), order_id=order_id, line=line))
             if order.state is OrderState.SENT and order.line == line:
                 session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order,
                                                                           _transact_time()))
                 self.sent.append((line, order_id))
+                self.usage.record(line, order.broker, _today())
             return
         n = self._requests[order_id] = self._requests.get(order_id, 0) + 1
         if kind == "cancel":
@@ -197,22 +235,25 @@ class LinePool:
         else:
             session.send(MsgType.ORDER_CANCEL_REPLACE_REQUEST,
                          fb.replace_request(order, n, item[2], item[3], _transact_time()))
+        self.usage.record(line, order.broker, _today())
 
     # -- from the exchange (the FIX application) -----------------------------------------------
 
     def on_logon(self, session: FixSession) -> None:
         log.info("line %s logged on", session.session_id)
+        self.usage.set_connected(_line_of(session), True)
 
     def on_logout(self, session: FixSession) -> None:
         log.warning("line %s logged out: %s", session.session_id, session.logout_reason)
+        self.usage.set_connected(_line_of(session), False)
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
         if fb.is_unknown_to_exchange(message):
             if message.get(t.POSS_DUP_FLAG) != b"Y":  # an answer to this life's question only
                 self._resend(session, fb.order_id_of(message))
             return
-        line = session.config.sender_comp_id if session.config else ""
-        command = fb.report_to_command(message, _now_ms(), line)  # FixError: session rejects
+        # a malformed report raises FixError: the session rejects it
+        command = fb.report_to_command(message, _now_ms(), _line_of(session))
         if command is not None:
             self.sequencer.submit_nowait(command)
 
@@ -222,3 +263,4 @@ class LinePool:
             log.warning("order %s never reached the exchange; sending it again", order_id)
             session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order, _transact_time()))
             self.sent.append((order.line, order_id))
+            self.usage.record(order.line, order.broker, _today())
