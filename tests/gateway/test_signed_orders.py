@@ -147,6 +147,24 @@ def _state(api: TestClient, order_id: str) -> tuple[str, int]:
     return order["state"], order["qty"]
 
 
+def _revoked(ca: CertificateAuthority, key) -> str:
+    pem = ca.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT, now=CA_START)
+    ca.revoke(serial_of(pem), CA_START)
+    return pem.decode()
+
+
+def _expired(ca: CertificateAuthority, key) -> str:
+    return ca.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT, now=CA_START,
+                    days=5).decode()
+
+
+def _foreign(ca: CertificateAuthority, key) -> str:
+    """A certificate for the right account and key from another CA: the chain fails."""
+    rogue = CertificateAuthority.create(ca.directory.parent / f"rogue-{new_nonce()}", CA_START)
+    return rogue.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT,
+                       now=CA_START).decode()
+
+
 # -- new orders ---------------------------------------------------------------------------------
 
 def test_signed_order_when_valid_then_accepted(api, key):
@@ -260,6 +278,18 @@ def test_batches_when_investor_then_refused_so_no_unsigned_path(api):
     assert _state(api, order_id) == ("pending_send", 3000)
 
 
+@pytest.mark.parametrize(("certificate", "code"), [
+    ("expired", Code.CERTIFICATE_EXPIRED), ("revoked", Code.CERTIFICATE_REVOKED),
+    ("foreign", Code.CERTIFICATE_UNTRUSTED)])
+def test_signed_order_when_certificate_expired_revoked_or_from_another_ca_then_no_order(
+        api, ca, key, certificate, code):
+    made = {"expired": _expired, "revoked": _revoked, "foreign": _foreign}[certificate]
+    response = api.post("/api/v1/orders", json=_signed(key, made(ca, key)),
+                        headers=_token(api, "inv1"))
+    assert (response.status_code, response.json()["code"]) == (403, code)
+    assert api.get("/api/v1/orders", headers=_token(api, "inv1")).json() == []
+
+
 # -- cancels and amends -------------------------------------------------------------------------
 
 def test_signed_cancel_when_valid_then_cancelled(api, key):
@@ -284,24 +314,6 @@ def test_cancel_and_amend_when_staff_then_unsigned_as_before(api):
     assert _send(api, "amend", amended, {"qty": 2000}, user="clerk1").status_code == 200
     response = _send(api, "cancel", cancelled, None, user="sales1")
     assert (response.status_code, response.json()["state"]) == (200, "cancelled")
-
-
-def _revoked(ca: CertificateAuthority, key) -> str:
-    pem = ca.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT, now=CA_START)
-    ca.revoke(serial_of(pem), CA_START)
-    return pem.decode()
-
-
-def _expired(ca: CertificateAuthority, key) -> str:
-    return ca.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT, now=CA_START,
-                    days=5).decode()
-
-
-def _foreign(ca: CertificateAuthority, key) -> str:
-    """A certificate for the right account and key from another CA: the chain fails."""
-    rogue = CertificateAuthority.create(ca.directory.parent / f"rogue-{new_nonce()}", CA_START)
-    return rogue.issue(make_csr(key, ACCOUNT), broker="9A00", account=ACCOUNT,
-                       now=CA_START).decode()
 
 
 def _swap(action: str) -> str:
