@@ -102,6 +102,7 @@ class Code(enum.IntEnum):
     SIGNATURE_STALE = 4207
     NONCE_REPLAYED = 4208
     CSR_INVALID = 4209
+    SIGNED_REQUEST_IN_PROGRESS = 4210
     # 3xxx: exchange order handling
     DUPLICATE_CLIENT_ORDER_ID = 3001
     UNKNOWN_ORDER = 3002
@@ -267,9 +268,11 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
         "連線逾時或已登出，請重新登入。"),
     Code.NOT_AUTHENTICATED: ("Log in first.", "請先登入。"),
     Code.FORBIDDEN: ("Your role may not do this here.", "您的權限不足。"),
-    Code.SIGNATURE_MISSING: ("Investor orders must be signed.", "投資人委託須經數位簽章。"),
+    Code.SIGNATURE_MISSING: (
+        "Investors' orders, cancels and amends must be signed.",
+        "投資人之委託、刪單及改單須經數位簽章。"),
     Code.SIGNATURE_INVALID: (
-        "The signature does not match the order.", "簽章與委託內容不符。"),
+        "The signature does not match the request.", "簽章與委託內容不符。"),
     Code.CERTIFICATE_UNTRUSTED: (
         "The certificate was not issued by the platform's authority.", "憑證非本平台所發。"),
     Code.CERTIFICATE_EXPIRED: (
@@ -278,12 +281,16 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.CERTIFICATE_NOT_FOR_ACCOUNT: (
         "The certificate does not belong to this account.", "憑證與帳號不符。"),
     Code.SIGNATURE_STALE: (
-        "The signed order is too old or from the future; sign it again.", "簽章時間逾時。"),
+        "The signed request is too old or from the future; sign it again.", "簽章時間逾時。"),
     Code.NONCE_REPLAYED: (
-        "This signed order was already received (replayed nonce).", "重複的簽章委託。"),
+        "This nonce was already used for a different signed request; sign with a new nonce.",
+        "此簽章隨機碼已用於內容不同的委託，請以新隨機碼重新簽章。"),
     Code.CSR_INVALID: (
         "The certificate request is malformed or its key is too weak.",
         "憑證申請格式錯誤或金鑰強度不足。"),
+    Code.SIGNED_REQUEST_IN_PROGRESS: (
+        "This signed request is still being processed; look up the order before retrying.",
+        "此筆簽章委託仍在處理中，請先查詢委託狀態。"),
     Code.DUPLICATE_CLIENT_ORDER_ID: (
         "This broker already used this client order ID today.", "委託書編號當日重複。"),
     Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),

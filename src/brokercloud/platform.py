@@ -41,6 +41,7 @@ from brokercloud.fix.store import open_database
 from brokercloud.gateway.app import create_app
 from brokercloud.gateway.certificates import CertificateAuthority
 from brokercloud.gateway.identities import IdentityStore, User
+from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.signing import generate_key, make_csr, save_key
 from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool, specs_of
@@ -190,6 +191,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     office = BackOffice(data / "backoffice")
     feed = CoreFeed(office, core.state)
     feed.catch_up()  # whatever the core decided while the back office was not listening
+    nonces = NonceStore(data / "nonces.db")
     stop = stop_on_signals()
     async with _exchange(options, registry) as exchange:
         market = asyncio.create_task(_simulated_market(exchange, options.seed))
@@ -208,7 +210,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             return pool.stop
 
         app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
-                         line_usage=usage)
+                         nonces=nonces, line_usage=usage)
         app.state.backoffice = office
         booking = asyncio.create_task(feed.run())
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
@@ -230,6 +232,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         booking.cancel()
     feed.drain()
     office.close()
+    nonces.close()
     identities.close()
     core.close()
 

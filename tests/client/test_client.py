@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from brokercloud.client import ApiError, AsyncClient, Client, Order, StreamClosedError
+from brokercloud.client._common import API, Flows, make_signer
 from brokercloud.codes import Code
 from brokercloud.platform import DEMO_PASSWORD
 
@@ -58,14 +60,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         process.stdout.close()
 
 
-def _settled(api: Client, order: Order) -> Order:
-    """The order once the exchange has answered (the API answers once it is journaled)."""
+def _until(api: Client, order_id: str, reached: Callable[[Order], bool]) -> Order:
+    """The order once ``reached`` holds: the API answers once a request is journaled, the
+    exchange's answer comes later."""
     deadline = time.monotonic() + 10
-    while order.state in {"pending_send", "sent"}:
-        assert time.monotonic() < deadline, "the order never reached the exchange"
+    while not reached(order := api.order(order_id)):
+        assert time.monotonic() < deadline, f"never reached; now {order}"
         time.sleep(0.05)
-        order = api.order(order.order_id)
     return order
+
+
+def _settled(api: Client, order: Order) -> Order:
+    """The order once the exchange has answered it."""
+    return _until(api, order.order_id, lambda o: o.state not in {"pending_send", "sent"})
 
 
 def test_signed_buy_reaches_the_exchange_and_is_listed(platform: Platform):
@@ -89,15 +96,45 @@ def test_the_same_client_ref_is_the_same_order(platform: Platform):
         api.cancel(first.order_id)
 
 
-def test_cancel_a_resting_order(platform: Platform):
+def test_signed_amends_and_cancel_of_a_resting_order_reach_the_exchange(platform: Platform):
     with platform.investor() as api:
-        placed = _settled(api, api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE))
+        placed = _settled(api, api.place_order(ACCOUNT, CHEAP, "buy", 2000, RESTING_PRICE))
         assert placed.state == "acknowledged"
-        api.cancel(placed.order_id)
-        deadline = time.monotonic() + 10
-        while (state := api.order(placed.order_id).state) != "cancelled":
-            assert time.monotonic() < deadline, f"still {state}"
-            time.sleep(0.05)
+        api.amend(placed.order_id, qty=1000)  # the SDK looks the order's account up to sign
+        _until(api, placed.order_id, lambda order: order.qty == 1000)
+        api.amend(placed.order_id, price=RESTING_PRICE - 50, account=ACCOUNT)
+        _until(api, placed.order_id, lambda order: order.price == RESTING_PRICE - 50)
+        api.cancel(placed.order_id, account=ACCOUNT)
+        _until(api, placed.order_id, lambda order: order.state == "cancelled")
+
+
+def test_unsigned_investor_cancel_and_amend_are_refused(platform: Platform):
+    with platform.investor() as signed, Client(platform.url) as unsigned:
+        unsigned.login(INVESTOR, DEMO_PASSWORD)
+        placed = _settled(signed, signed.place_order(ACCOUNT, CHEAP, "buy", 2000,
+                                                     RESTING_PRICE))
+        for attempt in (lambda: unsigned.cancel(placed.order_id),
+                        lambda: unsigned.amend(placed.order_id, qty=1000)):
+            with pytest.raises(ApiError) as refused:
+                attempt()
+            assert (refused.value.status, refused.value.code) == (403, Code.SIGNATURE_MISSING)
+        assert signed.order(placed.order_id).qty == 2000
+        signed.cancel(placed.order_id)
+
+
+def test_a_signed_request_sent_twice_is_one_order_and_its_nonce_is_spent(platform: Platform):
+    with platform.investor() as api:
+        flows = Flows(api.token, make_signer(platform.key, platform.cert))
+        call = next(flows.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE))
+        url = f"{platform.url}{API}{call.path}"
+        answers = [httpx2.post(url, json=call.json, headers=flows.headers()) for _ in range(2)]
+        assert [answer.status_code for answer in answers] == [201, 201]
+        assert answers[0].json()["order_id"] == answers[1].json()["order_id"]
+        other = httpx2.post(url, json={**call.json, "qty": 2000}, headers=flows.headers())
+        assert (other.status_code, other.json()["code"]) == (403, Code.NONCE_REPLAYED)
+        mine = [o for o in api.orders() if o.client_ref == call.json["client_ref"]]
+        assert len(mine) == 1
+        api.cancel(mine[0].order_id)
 
 
 def test_refusals_raise_api_error_with_the_platform_code(platform: Platform):
@@ -144,7 +181,10 @@ def test_async_client(platform: Platform):
         async with AsyncClient(platform.url, key_file=platform.key,
                                certificate_file=platform.cert) as api:
             await api.login(INVESTOR, DEMO_PASSWORD)
-            placed = await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+            placed = await api.place_order(ACCOUNT, CHEAP, "buy", 2000, RESTING_PRICE)
+            while (await api.order(placed.order_id)).state != "acknowledged":
+                await asyncio.sleep(0.05)
+            await api.amend(placed.order_id, qty=1000, account=ACCOUNT)
             await api.cancel(placed.order_id)
             assert (await api.order(placed.order_id)).order_id == placed.order_id
             return [placed], await api.orders()
@@ -195,25 +235,61 @@ def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                                "COLUMNS": "200"})
 
 
-def test_cli_login_order_orders_cancel(platform: Platform, tmp_path: Path):
+def test_cli_login_order_orders_amend_cancel_signed_with_the_remembered_key(
+        platform: Platform, tmp_path: Path):
     config = tmp_path / "session.json"
     assert _cli(config, "orders").returncode == 1  # not logged in yet
-    login = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD)
+    login = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD,
+                 "--key", str(platform.key), "--cert", str(platform.cert))
     assert login.returncode == 0, login.stderr
     assert config.stat().st_mode & 0o777 == 0o600
-    with Client(platform.url, token=json.loads(config.read_text())["token"]) as api:
+    saved = json.loads(config.read_text())
+    assert (saved["key"], saved["cert"]) == (str(platform.key.resolve()),
+                                             str(platform.cert.resolve()))
+    with Client(platform.url, token=saved["token"]) as api:
         before = {order.order_id for order in api.orders()}
-        placed = _cli(config, "order", "buy", CHEAP, "1", "--price", "115", "--account",
-                      ACCOUNT, "--key", str(platform.key), "--cert", str(platform.cert))
+        placed = _cli(config, "order", "buy", CHEAP, "2", "--price", "115", "--account",
+                      ACCOUNT)
         assert placed.returncode == 0, placed.stderr
         (new,) = [order for order in api.orders() if order.order_id not in before]
-    assert (new.qty, new.price) == (1000, 11_500)
-    order_id = new.order_id
-    listing = _cli(config, "orders")
-    assert listing.returncode == 0 and order_id in listing.stdout
-    cancelled = _cli(config, "cancel", order_id)
-    assert cancelled.returncode == 0, cancelled.stderr
+        assert (new.qty, new.price) == (2000, 11_500)
+        order_id = new.order_id
+        listing = _cli(config, "orders")
+        assert listing.returncode == 0 and order_id in listing.stdout
+        _until(api, order_id, lambda order: order.state == "acknowledged")
+        amended = _cli(config, "amend", order_id, "--lots", "1")
+        assert amended.returncode == 0, amended.stderr
+        _until(api, order_id, lambda order: order.qty == 1000)
+        repriced = _cli(config, "amend", order_id, "--price", "114.5", "--account", ACCOUNT)
+        assert repriced.returncode == 0, repriced.stderr
+        _until(api, order_id, lambda order: order.price == 11_450)
+        cancelled = _cli(config, "cancel", order_id)
+        assert cancelled.returncode == 0, cancelled.stderr
+        _until(api, order_id, lambda order: order.state == "cancelled")
     assert _cli(config, "fills").returncode == 0
+    assert _cli(config, "amend", order_id).returncode == 2  # neither --lots nor --price
+    for bad, says in ((("--lots", "0"), "lots must be positive"),
+                      (("--price", "abc"), "not a price"),
+                      (("--lots", "1"), str(int(Code.ORDER_NOT_AMENDABLE)))):  # cancelled
+        refused = _cli(config, "amend", order_id, *bad)
+        assert refused.returncode == 1 and says in refused.stderr, refused.stderr
     refused = _cli(config, "order", "buy", "2330", "1", "--price", "1085.01", "--account",
-                   ACCOUNT, "--key", str(platform.key), "--cert", str(platform.cert))
+                   ACCOUNT)
     assert refused.returncode == 1 and "1002" in refused.stderr
+
+
+def test_cli_when_logged_in_without_a_key_then_investor_cancel_refused_unsigned(
+        platform: Platform, tmp_path: Path):
+    config = tmp_path / "session.json"
+    assert _cli(config, "login", INVESTOR, "--url", platform.url, "--password",
+                DEMO_PASSWORD).returncode == 0
+    with platform.investor() as api:
+        order_id = api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE).order_id
+        refused = _cli(config, "cancel", order_id)
+        assert refused.returncode == 1 and str(int(Code.SIGNATURE_MISSING)) in refused.stderr
+        signed = _cli(config, "cancel", order_id, "--key", str(platform.key), "--cert",
+                      str(platform.cert))
+        assert signed.returncode == 0, signed.stderr
+    half = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD,
+                "--key", str(platform.key))
+    assert half.returncode == 1 and "--cert" in half.stderr

@@ -7,7 +7,7 @@ gets a fresh verifier, so nonces never leak between tests. Every refusal asserts
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from brokercloud.gateway.certificates import (
     account_uri,
     serial_of,
 )
+from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.signing import generate_key, make_csr, new_nonce, sign
 
 NOW = datetime(2025, 11, 25, 1, 0, tzinfo=UTC)
@@ -38,6 +39,14 @@ OTHER_BROKER, OTHER_ACCOUNT = "9B00", "99990001"
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
     return CertificateAuthority.create(tmp_path_factory.mktemp("ca"), NOW - timedelta(days=30))
+
+
+@pytest.fixture(scope="module")
+def shared_nonces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NonceStore]:
+    """For property tests, which take no function-scoped fixtures."""
+    store = NonceStore(tmp_path_factory.mktemp("nonces") / "nonces.db")
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +66,15 @@ def certificate(ca: CertificateAuthority, key: rsa.RSAPrivateKey) -> bytes:
 
 
 @pytest.fixture
-def verifier(ca: CertificateAuthority) -> SignatureVerifier:
-    return SignatureVerifier(ca, max_skew_ms=30_000, clock=lambda: NOW_MS)
+def nonces(tmp_path: Path) -> Iterator[NonceStore]:
+    store = NonceStore(tmp_path / "nonces.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def verifier(ca: CertificateAuthority, nonces: NonceStore) -> SignatureVerifier:
+    return SignatureVerifier(ca, nonces, max_skew_ms=30_000, clock=lambda: NOW_MS)
 
 
 def order(**changes: str | int) -> dict[str, str | int]:
@@ -218,7 +234,8 @@ def test_verify_when_outside_validity_then_certificate_expired(
 
 
 def test_verify_when_revoked_then_certificate_revoked_also_after_reload(
-        ca: CertificateAuthority, verifier: SignatureVerifier, key: rsa.RSAPrivateKey) -> None:
+        ca: CertificateAuthority, verifier: SignatureVerifier, nonces: NonceStore,
+        key: rsa.RSAPrivateKey) -> None:
     pem = ca.issue(make_csr(key, ACCOUNT), broker=BROKER, account=ACCOUNT, now=NOW)
     fields = order()
     verifier.verify(pem, sign(key, fields), fields, broker=BROKER, account=ACCOUNT,
@@ -230,7 +247,7 @@ def test_verify_when_revoked_then_certificate_revoked_also_after_reload(
         Code.CERTIFICATE_REVOKED)
     reloaded = CertificateAuthority.load(ca.directory)
     assert reloaded.is_revoked(serial_of(pem))
-    fresh = SignatureVerifier(reloaded, clock=lambda: NOW_MS)
+    fresh = SignatureVerifier(reloaded, nonces, clock=lambda: NOW_MS)
     assert refusal(lambda: fresh.verify(pem, sign(key, fields), fields, broker=BROKER,
                                         account=ACCOUNT)) is Code.CERTIFICATE_REVOKED
 
@@ -269,23 +286,103 @@ def test_verify_when_timestamp_at_skew_edge_then_accepted(
                     now_ms=NOW_MS)
 
 
-def test_verify_when_nonce_reused_then_replayed_until_stale(
+def test_verify_when_same_request_sent_again_then_retry_of_the_first_until_stale(
         verifier: SignatureVerifier, key: rsa.RSAPrivateKey, certificate: bytes) -> None:
     fields = order()
     signature = sign(key, fields)
-    verifier.verify(certificate, signature, fields, broker=BROKER, account=ACCOUNT,
-                    now_ms=NOW_MS)
-    for now_ms in (NOW_MS, NOW_MS + 30_000):
-        assert refusal(lambda now_ms=now_ms: verifier.verify(
-            certificate, signature, fields, broker=BROKER, account=ACCOUNT,
-            now_ms=now_ms)) is Code.NONCE_REPLAYED
-    again = order(nonce=fields["nonce"], price="76.3")  # a new order reusing the nonce
-    assert refusal(lambda: verifier.verify(certificate, sign(key, again), again, broker=BROKER,
-                                           account=ACCOUNT, now_ms=NOW_MS)) is (
-        Code.NONCE_REPLAYED)
+    first = verifier.verify(certificate, signature, fields, broker=BROKER, account=ACCOUNT,
+                            now_ms=NOW_MS)
+    assert first.prior is None
+    verifier.settle(first, order_id="20251125-00000001")
+    # the same bytes, and a re-signed copy (PSS signatures differ): both retries of the first
+    for copy, now_ms in ((signature, NOW_MS), (sign(key, fields), NOW_MS + 30_000)):
+        retry = verifier.verify(certificate, copy, fields, broker=BROKER, account=ACCOUNT,
+                                now_ms=now_ms)
+        assert retry.prior is not None
+        assert (retry.prior.order_id, retry.prior.code) == ("20251125-00000001", None)
     assert refusal(lambda: verifier.verify(certificate, signature, fields, broker=BROKER,
                                            account=ACCOUNT, now_ms=NOW_MS + 30_001)) is (
         Code.SIGNATURE_STALE)
+
+
+def test_verify_when_first_request_not_settled_then_retry_has_no_outcome(
+        verifier: SignatureVerifier, key: rsa.RSAPrivateKey, certificate: bytes) -> None:
+    fields = order()
+    verifier.verify(certificate, sign(key, fields), fields, broker=BROKER, account=ACCOUNT,
+                    now_ms=NOW_MS)
+    retry = verifier.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                            account=ACCOUNT, now_ms=NOW_MS)
+    assert retry.prior is not None and (retry.prior.order_id, retry.prior.code) == (None, None)
+    verifier.settle(retry, code=int(Code.ORDER_ALREADY_DONE))
+    verifier.settle(retry, order_id="20251125-00000009")  # only the first outcome counts
+    again = verifier.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                            account=ACCOUNT, now_ms=NOW_MS)
+    assert again.prior is not None
+    assert (again.prior.order_id, again.prior.code) == (None, Code.ORDER_ALREADY_DONE)
+
+
+@pytest.mark.parametrize("change", [{"price": "76.3"}, {"action": "cancel"},
+                                    {"timestamp": NOW_MS + 1}, {"order_id": "x"}])
+def test_verify_when_nonce_reused_with_other_content_then_replayed(
+        verifier: SignatureVerifier, key: rsa.RSAPrivateKey, certificate: bytes,
+        change: dict[str, str | int]) -> None:
+    fields = order()
+    verifier.verify(certificate, sign(key, fields), fields, broker=BROKER, account=ACCOUNT,
+                    now_ms=NOW_MS)
+    again = {**fields, **change}
+    for signature in (sign(key, again), "garbage"):  # refused before any RSA work
+        assert refusal(lambda signature=signature: verifier.verify(
+            certificate, signature, again, broker=BROKER, account=ACCOUNT,
+            now_ms=NOW_MS)) is Code.NONCE_REPLAYED
+
+
+def test_verify_when_retry_signed_by_another_key_then_signature_invalid(
+        verifier: SignatureVerifier, key: rsa.RSAPrivateKey, other_key: rsa.RSAPrivateKey,
+        certificate: bytes) -> None:
+    """Knowing what was signed is not enough to get the first request's answer."""
+    fields = order()
+    verifier.verify(certificate, sign(key, fields), fields, broker=BROKER, account=ACCOUNT,
+                    now_ms=NOW_MS)
+    assert refusal(lambda: verifier.verify(certificate, sign(other_key, fields), fields,
+                                           broker=BROKER, account=ACCOUNT, now_ms=NOW_MS)) is (
+        Code.SIGNATURE_INVALID)
+
+
+def test_verify_when_restarted_or_second_process_on_same_file_then_replay_still_refused(
+        tmp_path: Path, ca: CertificateAuthority, key: rsa.RSAPrivateKey,
+        certificate: bytes) -> None:
+    path = tmp_path / "shared.db"
+    first_process, second_process = NonceStore(path), NonceStore(path)
+    fields = order()
+    first = SignatureVerifier(ca, first_process, clock=lambda: NOW_MS)
+    verified = first.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                            account=ACCOUNT)
+    first.settle(verified, order_id="20251125-00000001")
+    first_process.close()
+    replayed = {**fields, "price": "80"}
+    for store in (second_process, NonceStore(path)):  # running alongside, and a restart
+        other = SignatureVerifier(ca, store, clock=lambda: NOW_MS + 1_000)
+        assert refusal(lambda other=other: other.verify(
+            certificate, sign(key, replayed), replayed, broker=BROKER,
+            account=ACCOUNT)) is Code.NONCE_REPLAYED
+        retry = other.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                             account=ACCOUNT)
+        assert retry.prior is not None and retry.prior.order_id == "20251125-00000001"
+        store.close()
+
+
+def test_verify_when_time_passes_then_nonces_older_than_two_windows_are_forgotten(
+        verifier: SignatureVerifier, nonces: NonceStore, key: rsa.RSAPrivateKey,
+        certificate: bytes) -> None:
+    """A steady flow keeps about two windows of nonces: what is pruned could only come back
+    as a stale request."""
+    for second in range(0, 120, 5):
+        now = NOW_MS + second * 1000
+        fields = order(timestamp=now)
+        verifier.verify(certificate, sign(key, fields), fields, broker=BROKER,
+                        account=ACCOUNT, now_ms=now)
+        assert len(nonces) <= 2 * 30 // 5 + 2
+    assert len(nonces) >= 2 * 30 // 5
 
 
 def test_verify_when_forged_request_uses_a_nonce_then_the_investor_can_still_use_it(
@@ -359,8 +456,9 @@ def test_verify_when_signature_is_garbage_then_signature_invalid(
 @given(pem=st.binary(max_size=2000) | st.text(max_size=2000),
        signature=st.text(max_size=600))
 def test_verify_when_inputs_are_random_then_only_certificate_error(
-        ca: CertificateAuthority, pem: bytes | str, signature: str) -> None:
-    verifier = SignatureVerifier(ca, clock=lambda: NOW_MS)
+        ca: CertificateAuthority, shared_nonces: NonceStore, pem: bytes | str,
+        signature: str) -> None:
+    verifier = SignatureVerifier(ca, shared_nonces, clock=lambda: NOW_MS)
     with pytest.raises(CertificateError):
         verifier.verify(pem, signature, order(), broker=BROKER, account=ACCOUNT)
 
@@ -397,18 +495,18 @@ def test_verify_when_same_certificate_again_then_parsed_once(
 
 
 def test_load_when_ca_persisted_then_reloaded_ca_verifies_and_issues(
-        tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
+        tmp_path: Path, nonces: NonceStore, key: rsa.RSAPrivateKey) -> None:
     created = CertificateAuthority.create(tmp_path, NOW - timedelta(days=1), password=b"pw")
     pem = created.issue(make_csr(key, ACCOUNT), broker=BROKER, account=ACCOUNT, now=NOW)
     reloaded = CertificateAuthority.load(tmp_path, password=b"pw")
     assert reloaded.certificate == created.certificate
     for issuer in (created, reloaded):
         fields = order()
-        SignatureVerifier(issuer).verify(pem, sign(key, fields), fields, broker=BROKER,
+        SignatureVerifier(issuer, nonces).verify(pem, sign(key, fields), fields, broker=BROKER,
                                          account=ACCOUNT, now_ms=NOW_MS)
     second = reloaded.issue(make_csr(key, ACCOUNT), broker=BROKER, account=ACCOUNT, now=NOW)
     fields = order()
-    SignatureVerifier(created).verify(second, sign(key, fields), fields, broker=BROKER,
+    SignatureVerifier(created, nonces).verify(second, sign(key, fields), fields, broker=BROKER,
                                       account=ACCOUNT, now_ms=NOW_MS)
     assert (tmp_path / "ca-key.pem").stat().st_mode & 0o777 == 0o600
     assert b"ENCRYPTED" in (tmp_path / "ca-key.pem").read_bytes()

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from brokercloud.gateway.signing import (
-    NonceWindow,
     canonical,
     generate_key,
     load_key,
@@ -108,17 +107,3 @@ def test_make_csr_when_account_given_then_signed_request_naming_it(
 def test_new_nonce_and_now_ms_when_called_then_fresh_values() -> None:
     assert len({new_nonce() for _ in range(1000)}) == 1000
     assert abs(now_ms() - time.time() * 1000) < 1000
-
-
-def test_nonce_window_when_time_passes_then_old_buckets_dropped() -> None:
-    window = NonceWindow(30_000)
-    assert window.add(1, "a", 1_000_000, 1_000_000)
-    assert not window.add(1, "a", 1_000_000, 1_000_000)
-    assert window.seen(1, "a", 1_000_000) and not window.seen(2, "a", 1_000_000)
-    assert window.add(2, "a", 1_000_000, 1_000_000)  # per certificate
-    assert window.seen(1, "a", 1_030_000)  # still inside the window: would be a replay
-    for step in range(100):  # a steady flow keeps at most three windows of nonces
-        now = 1_100_000 + step * 1_000
-        window.add(3, f"n{step}", now, now)
-        assert len(window) <= 91
-    assert not window.seen(1, "a", 1_200_000)

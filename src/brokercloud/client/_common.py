@@ -1,24 +1,47 @@
-"""What the sync and async clients share: the response types, the error, order bodies (signed
-when the client holds an investor's key) and decoding. Neither client does any I/O here, so the
-two stay thin wrappers that cannot drift apart."""
+"""Everything the sync and async clients share, without I/O: each API method is a *flow*, a
+generator that yields the HTTP calls it needs (``Call``) and receives their decoded answers, so
+``Client`` and ``AsyncClient`` only send calls (the sans-IO pattern). What is sent, how it is
+signed and how answers are decoded is written once, here; the twins cannot drift apart.
+
+Response types are the gateway's own schemas (``gateway.schemas``, plain pydantic models that
+import nothing of the server), so the SDK reads exactly what the API documents.
+"""
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+from pydantic import BaseModel, TypeAdapter
 
 from brokercloud.core.commands import Credit
-from brokercloud.gateway.schemas import OrderRequest
-from brokercloud.gateway.signing import load_key, new_nonce, now_ms, sign
+from brokercloud.gateway.schemas import (
+    AmendRequest,
+    CancelRequest,
+    FillView,
+    LoginResponse,
+    OrderRequest,
+    OrderView,
+    SignedBody,
+)
+from brokercloud.gateway.signing import load_key, make_csr, new_nonce, now_ms, sign
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
 
 API = "/api/v1"
 T = TypeVar("T")
+B = TypeVar("B", bound=SignedBody)
+F = TypeVar("F", bound=Callable[..., Any])
+
+Order = OrderView
+"""An order as the platform reports it; prices in NT$0.01, quantities in shares."""
+Fill = FillView
+LoginResult = LoginResponse
 
 
 class ApiError(Exception):
@@ -40,52 +63,38 @@ class StreamClosedError(Exception):
         self.code, self.reason = code, reason
 
 
-class LoginResult(msgspec.Struct, frozen=True):
-    token: str
-    user_id: str
-    broker: str
-    role: str
-    expires_at: int
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request of a flow; its answer is decoded as ``kind`` and sent into the flow."""
+
+    method: str
+    path: str
+    kind: Any
+    json: Any = None
+    params: dict[str, Any] | None = None
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """The query parameters that have a value (``None`` means: not filtered)."""
+        return {k: v for k, v in (self.params or {}).items() if v is not None}
 
 
-class Order(msgspec.Struct, frozen=True):
-    """An order as the platform reports it; prices in NT$0.01, quantities in shares."""
-
-    order_id: str
-    client_ref: str
-    account: str
-    symbol: str
-    side: Side
-    qty: int
-    price: int
-    state: str
-    cum_qty: int
-    leaves: int
-    exchange_order_id: int
-
-
-class Fill(msgspec.Struct, frozen=True):
-    order_id: str
-    account: str
-    exec_id: str
-    at: int
-    price: int
-    qty: int
+Flow = Generator[Call, Any, T]
 
 
 @dataclass(frozen=True, slots=True)
 class Signer:
-    """An investor's key and certificate. The key is read once and never sent anywhere; only
-    signatures and the certificate leave the client."""
+    """An investor's key and certificate. The key is read once per signature and never sent
+    anywhere; only signatures and the certificate leave the client."""
 
     key_file: Path
     certificate_file: Path
 
-    def sign(self, order: OrderRequest) -> OrderRequest:
-        """The order with a fresh timestamp and nonce, signed over exactly what the server
-        verifies (``OrderRequest.signed_fields``), so the two can never disagree."""
-        stamped = order.model_copy(update={"timestamp": now_ms(), "nonce": new_nonce()})
-        signature = sign(load_key(self.key_file), stamped.signed_fields())
+    def sign(self, request: B, fields: Callable[[B], dict[str, str | int]]) -> B:
+        """``request`` with a fresh timestamp and nonce, signed over ``fields`` of it: the same
+        method the server verifies with (``signed_fields``), so the two never disagree."""
+        stamped = request.model_copy(update={"timestamp": now_ms(), "nonce": new_nonce()})
+        signature = sign(load_key(self.key_file), fields(stamped))
         return stamped.model_copy(update={"signature": signature,
                                           "certificate": self.certificate_file.read_text()})
 
@@ -106,18 +115,104 @@ def new_client_ref() -> str:
     return f"sdk-{secrets.token_hex(12)}"
 
 
-def order_body(signer: Signer | None, account: str, symbol: str, side: Side | int | str,
-               qty: int, price: int, order_type: OrderType, tif: TimeInForce,
-               client_ref: str | None, credit: Credit, session: Session) -> dict[str, Any]:
-    """The JSON body of ``POST /orders``, signed when there is a signer."""
-    if isinstance(side, str):
-        side = Side[side.upper()]
-    order = OrderRequest(account=account, client_ref=client_ref or new_client_ref(),
-                         symbol=symbol, side=Side(side), qty=qty, price=price,
-                         order_type=order_type, tif=tif, credit=credit, session=session)
-    if signer is not None:
-        order = signer.sign(order)
-    return order.model_dump(mode="json", exclude_none=True)
+def _body(request: BaseModel) -> dict[str, Any] | None:
+    """The JSON body of a request; none at all for an empty one (a staff member's cancel)."""
+    return request.model_dump(mode="json", exclude_none=True) or None
+
+
+class Flows:
+    """The API from one user's point of view, as flows; holds the session token and the
+    investor's signer (``key_file`` and ``certificate_file`` sign every order, cancel and
+    amend, which investors' must be). Prices are NT$0.01 integers and quantities shares,
+    exactly as the API takes them."""
+
+    def __init__(self, token: str | None, signer: Signer | None) -> None:
+        self.token = token
+        self._signer = signer
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def login(self, user_id: str, password: str) -> Flow[LoginResult]:
+        """Log in; later calls carry the session's token."""
+        result = yield Call("POST", "/sessions", LoginResult,
+                            json={"user_id": user_id, "password": password})
+        self.token = result.token
+        return result
+
+    def logout(self) -> Flow[None]:
+        """End the session on the server too, so a leaked token is worthless."""
+        yield Call("DELETE", "/sessions", type(None))
+        self.token = None
+
+    def place_order(self, account: str, symbol: str, side: Side | int | str, qty: int,
+                    price: int = 0, *, order_type: OrderType = OrderType.LIMIT,
+                    tif: TimeInForce = TimeInForce.ROD, client_ref: str | None = None,
+                    credit: Credit = Credit.CASH,
+                    session: Session = Session.REGULAR) -> Flow[Order]:
+        """Place an order (``qty`` in shares, ``price`` in NT$0.01; 0 for market orders).
+        Passing the same ``client_ref`` again returns the first order instead of a second."""
+        if isinstance(side, str):
+            side = Side[side.upper()]
+        order = OrderRequest(account=account, client_ref=client_ref or new_client_ref(),
+                             symbol=symbol, side=Side(side), qty=qty, price=price,
+                             order_type=order_type, tif=tif, credit=credit, session=session)
+        if self._signer is not None:
+            order = self._signer.sign(order, OrderRequest.signed_fields)
+        return (yield Call("POST", "/orders", Order, json=_body(order)))
+
+    def cancel(self, order_id: str, *, account: str | None = None) -> Flow[Order]:
+        """Ask to cancel an order. An investor's cancel is signed for the order's account:
+        passing ``account`` saves looking the order up first."""
+        body = yield from self._signed(CancelRequest(), order_id, account)
+        return (yield Call("DELETE", f"/orders/{order_id}", Order, json=_body(body)))
+
+    def amend(self, order_id: str, *, qty: int | None = None, price: int | None = None,
+              account: str | None = None) -> Flow[Order]:
+        """Reduce the quantity to a new total ``qty`` (keeps priority) or change the
+        ``price``, never both. Signed like ``cancel``."""
+        body = yield from self._signed(AmendRequest(qty=qty, price=price), order_id, account)
+        return (yield Call("PATCH", f"/orders/{order_id}", Order, json=_body(body)))
+
+    def _signed(self, request: CancelRequest | AmendRequest, order_id: str,
+                account: str | None) -> Flow[CancelRequest | AmendRequest]:
+        """``request`` signed for ``order_id`` when there is a signer (staff sign nothing);
+        the order's account is looked up when not given."""
+        if self._signer is None:
+            return request
+        if account is None:
+            account = (yield Call("GET", f"/orders/{order_id}", Order)).account
+        known: str = account
+        return self._signer.sign(request, lambda r: r.signed_fields(known, order_id))
+
+    def orders(self, account: str | None = None) -> Flow[list[Order]]:
+        return (yield Call("GET", "/orders", list[Order], params={"account": account}))
+
+    def order(self, order_id: str) -> Flow[Order]:
+        return (yield Call("GET", f"/orders/{order_id}", Order))
+
+    def fills(self, account: str | None = None) -> Flow[list[Fill]]:
+        return (yield Call("GET", "/fills", list[Fill], params={"account": account}))
+
+    def approvals(self) -> Flow[list[Order]]:
+        """Orders of the caller's broker waiting for a supervisor's decision."""
+        return (yield Call("GET", "/approvals", list[Order]))
+
+    def decide(self, order_id: str, approve: bool, reason: str = "") -> Flow[Order]:
+        return (yield Call("POST", f"/approvals/{order_id}", Order,
+                           json={"approve": approve, "reason": reason}))
+
+    def request_certificate(self, account: str, key: Any) -> Flow[str]:
+        """A PEM certificate for ``account`` from a CSR made with ``key`` (an RSA private
+        key); only the CSR is sent, the key stays here."""
+        answer = yield Call("POST", "/certificates", dict[str, str],
+                            json={"account": account, "csr": make_csr(key, account).decode()})
+        return answer["certificate"]
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
 
 
 def decode(status: int, content: bytes, kind: type[T]) -> T:
@@ -134,7 +229,15 @@ def decode(status: int, content: bytes, kind: type[T]) -> T:
                        body.get("field"))
     if kind is type(None):
         return None  # type: ignore[return-value]
-    return msgspec.json.decode(content, type=kind)
+    return _adapter(kind).validate_json(content)
+
+
+def documented(flow: Callable[..., Any]) -> Callable[[F], F]:
+    """Give a client method the docstring of the flow it runs (written once, in ``Flows``)."""
+    def decorate(method: F) -> F:
+        method.__doc__ = flow.__doc__
+        return method
+    return decorate
 
 
 def stream_url(base_url: str, token: str, resume_after: int | None) -> tuple[str, dict[str, Any]]:

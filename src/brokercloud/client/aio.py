@@ -1,6 +1,8 @@
 """The asyncio client: for services and for following the live event stream.
 
-The same methods as ``Client``, awaited; kept a mirror of ``sync`` method for method."""
+The same methods as ``Client``, awaited: each runs the flow of the same name in
+``_common.Flows`` (documented there), which builds and signs the requests; this class only
+sends them."""
 
 from __future__ import annotations
 
@@ -14,15 +16,18 @@ import msgspec
 from brokercloud.client._common import (
     API,
     ApiError,
+    Call,
     Fill,
+    Flow,
+    Flows,
     LoginResult,
     Order,
     StreamClosedError,
+    decode,
+    documented,
     make_signer,
-    order_body,
     stream_url,
 )
-from brokercloud.client._common import decode as _decode
 from brokercloud.core.commands import Credit
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
@@ -32,20 +37,22 @@ NORMAL_CLOSURE = 1000
 
 
 class AsyncClient:
-    """The AP server's API from one user's point of view.
+    """The AP server's API from one user's point of view (see ``Flows``).
 
     ``token`` resumes a session saved earlier (the CLI does this); ``key_file`` and
-    ``certificate_file`` make every order signed, which investors' orders must be.
-    Prices are NT$0.01 integers and quantities shares, exactly as the API takes them.
+    ``certificate_file`` make every order, cancel and amend signed, which investors' must be.
     """
 
     def __init__(self, base_url: str, *, token: str | None = None,
                  key_file: str | Path | None = None,
                  certificate_file: str | Path | None = None, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
-        self._signer = make_signer(key_file, certificate_file)
+        self._flows = Flows(token, make_signer(key_file, certificate_file))
         self._http = httpx2.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    @property
+    def token(self) -> str | None:
+        return self._flows.token
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -56,65 +63,65 @@ class AsyncClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, kind: type[T], *, json: Any = None,
-              params: dict[str, Any] | None = None) -> T:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        params = {k: v for k, v in (params or {}).items() if v is not None}
-        response = await self._http.request(method, API + path, json=json, params=params,
-                                      headers=headers)
-        return _decode(response.status_code, response.content, kind)
+    async def _send(self, call: Call) -> Any:
+        response = await self._http.request(call.method, API + call.path, json=call.json,
+                                            params=call.query, headers=self._flows.headers())
+        return decode(response.status_code, response.content, call.kind)
 
+    async def _run(self, flow: Flow[T]) -> T:
+        call = next(flow)
+        while True:
+            try:
+                call = flow.send(await self._send(call))
+            except StopIteration as done:
+                return done.value
+
+    @documented(Flows.login)
     async def login(self, user_id: str, password: str) -> LoginResult:
-        """Log in; later calls carry the session's token."""
-        result = await self._call("POST", "/sessions", LoginResult,
-                            json={"user_id": user_id, "password": password})
-        self.token = result.token
-        return result
+        return await self._run(self._flows.login(user_id, password))
 
+    @documented(Flows.logout)
     async def logout(self) -> None:
-        """End the session on the server too, so a leaked token is worthless."""
-        await self._call("DELETE", "/sessions", type(None))
-        self.token = None
+        return await self._run(self._flows.logout())
 
+    @documented(Flows.place_order)
     async def place_order(self, account: str, symbol: str, side: Side | int | str, qty: int,
-                    price: int = 0, *, order_type: OrderType = OrderType.LIMIT,
-                    tif: TimeInForce = TimeInForce.ROD, client_ref: str | None = None,
-                    credit: Credit = Credit.CASH,
-                    session: Session = Session.REGULAR) -> Order:
-        """Place an order (``qty`` in shares, ``price`` in NT$0.01; 0 for market orders).
-        Passing the same ``client_ref`` again returns the first order instead of a second."""
-        body = order_body(self._signer, account, symbol, side, qty, price, order_type, tif,
-                          client_ref, credit, session)
-        return await self._call("POST", "/orders", Order, json=body)
+                          price: int = 0, *, order_type: OrderType = OrderType.LIMIT,
+                          tif: TimeInForce = TimeInForce.ROD, client_ref: str | None = None,
+                          credit: Credit = Credit.CASH,
+                          session: Session = Session.REGULAR) -> Order:
+        return await self._run(self._flows.place_order(
+            account, symbol, side, qty, price, order_type=order_type, tif=tif,
+            client_ref=client_ref, credit=credit, session=session))
 
-    async def cancel(self, order_id: str) -> Order:
-        return await self._call("DELETE", f"/orders/{order_id}", Order)
+    @documented(Flows.cancel)
+    async def cancel(self, order_id: str, *, account: str | None = None) -> Order:
+        return await self._run(self._flows.cancel(order_id, account=account))
+
+    @documented(Flows.amend)
+    async def amend(self, order_id: str, *, qty: int | None = None,
+                    price: int | None = None, account: str | None = None) -> Order:
+        return await self._run(self._flows.amend(order_id, qty=qty, price=price, account=account))
 
     async def orders(self, account: str | None = None) -> list[Order]:
-        return await self._call("GET", "/orders", list[Order], params={"account": account})
+        return await self._run(self._flows.orders(account))
 
     async def order(self, order_id: str) -> Order:
-        return await self._call("GET", f"/orders/{order_id}", Order)
+        return await self._run(self._flows.order(order_id))
 
     async def fills(self, account: str | None = None) -> list[Fill]:
-        return await self._call("GET", "/fills", list[Fill], params={"account": account})
+        return await self._run(self._flows.fills(account))
 
+    @documented(Flows.approvals)
     async def approvals(self) -> list[Order]:
-        """Orders of the caller's broker waiting for a supervisor's decision."""
-        return await self._call("GET", "/approvals", list[Order])
+        return await self._run(self._flows.approvals())
 
     async def decide(self, order_id: str, approve: bool, reason: str = "") -> Order:
-        return await self._call("POST", f"/approvals/{order_id}", Order,
-                          json={"approve": approve, "reason": reason})
+        return await self._run(self._flows.decide(order_id, approve, reason))
 
+    @documented(Flows.request_certificate)
     async def request_certificate(self, account: str, key: Any) -> str:
-        """A PEM certificate for ``account`` from a CSR made with ``key`` (an RSA private
-        key); only the CSR is sent, the key stays here."""
-        from brokercloud.gateway.signing import make_csr  # noqa: PLC0415
-
-        answer = await self._call("POST", "/certificates", dict[str, str],
-                            json={"account": account, "csr": make_csr(key, account).decode()})
-        return answer["certificate"]
+        return await self._run(self._flows.request_certificate(account, key))
 
     async def stream(self, resume_after: int | None = None) -> AsyncIterator[dict[str, Any]]:
         """The caller's live events (orders, fills, rejects, approvals) as dicts, each with

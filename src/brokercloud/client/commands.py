@@ -1,9 +1,11 @@
 """The ``brokercloud`` commands that talk to a running AP server through the SDK: ``login``,
-``logout``, ``order``, ``orders``, ``fills`` and ``cancel``.
+``logout``, ``order``, ``orders``, ``fills``, ``cancel`` and ``amend``.
 
 ``login`` saves the server address and the session token in ``session.json`` under
 ``~/.config/brokercloud`` (or the file ``$BROKERCLOUD_CONFIG`` names), readable by its owner
-only, so the other commands need neither a password nor a URL. Refusals print the platform's
+only, so the other commands need neither a password nor a URL. An investor's ``--key`` and
+``--cert`` given to ``login`` are remembered too (their paths, never the key), so ``order``,
+``cancel`` and ``amend`` are signed without naming them again. Refusals print the platform's
 code and sentence and exit 1.
 """
 
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("login", "logout", "order", "orders", "fills", "cancel")
+COMMANDS = ("login", "logout", "order", "orders", "fills", "cancel", "amend")
 BOARD_LOT = 1000
 
 
@@ -28,6 +30,7 @@ def add_parsers(commands: Any) -> None:
     login.add_argument("user")
     login.add_argument("--url", default="http://127.0.0.1:8000", help="the AP server")
     login.add_argument("--password", help="default: asked for without echo")
+    _signing_arguments(login, "remember for signing orders, cancels and amends")
     commands.add_parser("logout", help="end the saved session")
     order = commands.add_parser("order", help="place a limit order in board lots")
     order.add_argument("side", choices=("buy", "sell"))
@@ -35,13 +38,25 @@ def add_parsers(commands: Any) -> None:
     order.add_argument("lots", type=int, help="board lots of 1,000 shares")
     order.add_argument("--price", required=True, help="NT$ as decimal text, e.g. 1085 or 76.2")
     order.add_argument("--account", required=True)
-    order.add_argument("--key", help="investor's private key (PEM) to sign the order with")
-    order.add_argument("--cert", help="the certificate the platform issued for that key")
+    _signing_arguments(order, "sign the order with")
     for name, text in (("orders", "list orders"), ("fills", "list fills")):
         listing = commands.add_parser(name, help=text)
         listing.add_argument("--account")
     cancel = commands.add_parser("cancel", help="cancel an order")
     cancel.add_argument("order_id")
+    amend = commands.add_parser("amend", help="reduce an order's quantity or change its price")
+    amend.add_argument("order_id")
+    change = amend.add_mutually_exclusive_group(required=True)
+    change.add_argument("--lots", type=int, help="the new total, in board lots (reduce only)")
+    change.add_argument("--price", help="the new price, NT$ as decimal text")
+    for action in (cancel, amend):
+        action.add_argument("--account", help="the order's account (saves a look-up)")
+        _signing_arguments(action, f"sign the {action.prog.split()[-1]} with")
+
+
+def _signing_arguments(parser: Any, purpose: str) -> None:
+    parser.add_argument("--key", help=f"investor's private key (PEM) to {purpose}")
+    parser.add_argument("--cert", help="the certificate the platform issued for that key")
 
 
 def config_path() -> Path:
@@ -49,14 +64,14 @@ def config_path() -> Path:
                 or Path.home() / ".config" / "brokercloud" / "session.json")
 
 
-def _save_session(url: str, token: str) -> None:
+def _save_session(session: dict[str, str]) -> None:
     """Owner-only from creation: the token is as good as the password until it expires."""
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as file:
-        json.dump({"url": url, "token": token}, file)
+        json.dump(session, file)
 
 
 class NotLoggedInError(Exception):
@@ -93,20 +108,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace | None = None) -> Any:
+    """The SDK on the saved session, signing with the ``--key``/``--cert`` given to this
+    command, else with those remembered at login."""
     from brokercloud.client import Client  # noqa: PLC0415
 
     session = _session()
-    key, cert = (getattr(args, "key", None), getattr(args, "cert", None))
+    key = getattr(args, "key", None) or session.get("key")
+    cert = getattr(args, "cert", None) or session.get("cert")
     return Client(session["url"], token=session["token"], key_file=key, certificate_file=cert)
 
 
 def _login(args: argparse.Namespace, console: Any) -> int:
     from brokercloud.client import Client  # noqa: PLC0415
 
+    if (args.key is None) != (args.cert is None):
+        raise ValueError("signing needs both --key and --cert")
     password = args.password if args.password is not None else getpass.getpass("Password: ")
     with Client(args.url) as api:
         result = api.login(args.user, password)
-    _save_session(args.url, result.token)
+    session = {"url": args.url, "token": result.token}
+    if args.key is not None:
+        session |= {"key": str(Path(args.key).resolve()), "cert": str(Path(args.cert).resolve())}
+    _save_session(session)
     console.print(f"logged in as {result.user_id} ({result.role}, broker {result.broker})")
     return 0
 
@@ -138,8 +161,22 @@ def _orders(args: argparse.Namespace, console: Any) -> int:
 
 
 def _cancel(args: argparse.Namespace, console: Any) -> int:
-    with _client() as api:
-        console.print(_orders_table([api.cancel(args.order_id)], title="Cancel requested"))
+    with _client(args) as api:
+        order = api.cancel(args.order_id, account=args.account)
+    console.print(_orders_table([order], title="Cancel requested"))
+    return 0
+
+
+def _amend(args: argparse.Namespace, console: Any) -> int:
+    from brokercloud.market.prices import parse_price  # noqa: PLC0415
+
+    if args.lots is not None and args.lots <= 0:
+        raise ValueError("lots must be positive")
+    qty = args.lots * BOARD_LOT if args.lots is not None else None
+    price = parse_price(args.price) if args.price is not None else None
+    with _client(args) as api:
+        order = api.amend(args.order_id, qty=qty, price=price, account=args.account)
+    console.print(_orders_table([order], title="Amend requested"))
     return 0
 
 
@@ -180,4 +217,4 @@ def _orders_table(orders: list[Any], title: str) -> Any:
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "login": _login, "logout": _logout, "order": _order, "orders": _orders,
-    "fills": _fills, "cancel": _cancel}
+    "fills": _fills, "cancel": _cancel, "amend": _amend}

@@ -22,6 +22,7 @@ from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
+from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.usage import LineUsage
@@ -53,10 +54,11 @@ class GatewayContext:
     def __init__(self, sequencer: Sequencer, identities: Identities,
                  now_ms: Callable[[], int], hub: EventHub,
                  ca: CertificateAuthority | None = None,
+                 verifier: SignatureVerifier | None = None,
                  line_usage: LineUsage | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
-        self.verifier = SignatureVerifier(ca, clock=now_ms) if ca is not None else None
+        self.verifier = verifier
         self.state = sequencer.core.state
         self.identities = identities
         self.now_ms = now_ms
@@ -119,11 +121,13 @@ def create_app(core: Core, identities: Identities,
                now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
                ca: CertificateAuthority | None = None,
+               nonces: NonceStore | None = None,
                line_usage: LineUsage | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
-    authority, investors' orders must be signed with a certificate it issued; with the line
-    pool's usage, the operator sees the shared lines."""
+    authority, investors' orders, cancels and amends must be signed with a certificate it
+    issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays; with
+    the line pool's usage, the operator sees the shared lines."""
     # the routers import this module
     from brokercloud.gateway import (  # noqa: PLC0415
         admin_routes,
@@ -133,11 +137,17 @@ def create_app(core: Core, identities: Identities,
         supervisor_routes,
     )
 
+    verifier = None
+    if ca is not None:
+        if nonces is None:
+            raise ValueError("verifying signed orders needs a nonce store")
+        verifier = SignatureVerifier(ca, nonces, clock=now_ms)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
             app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
-                                               line_usage)
+                                               verifier, line_usage)
             stop = await on_start(sequencer) if on_start is not None else None
             try:
                 yield

@@ -16,16 +16,24 @@ cheap). Signatures: see ``signing``.
 4. not revoked, else CERTIFICATE_REVOKED;
 5. bound to the broker and account of the request, else CERTIFICATE_NOT_FOR_ACCOUNT;
 6. ``timestamp`` within ``max_skew_ms`` of now either way, else SIGNATURE_STALE;
-7. nonce not yet accepted for this certificate, else NONCE_REPLAYED;
+7. nonce new for this certificate, or recorded for byte-identical canonical fields (a retry),
+   else NONCE_REPLAYED;
 8. the signature matches the canonical fields, else SIGNATURE_INVALID (wrong key or tampering);
-9. the nonce is recorded, atomically with a last replay check (two racing copies: one wins).
+9. the nonce is recorded (``nonces.NonceStore``, atomic across processes: of two racing copies
+   one is first; a copy with other content is NONCE_REPLAYED, an identical one a retry).
 Cheap checks come first, so a rejected request costs no RSA operation; a nonce is recorded only
 after its signature verified, so nobody can burn an investor's nonces with forged requests.
+
+Retries: a client that timed out may send the same signed request again (PSS signatures are
+randomised, so a re-signed copy counts too: what must match is the signed content, nonce and
+timestamp included). ``verify`` then returns the first request's record, and the AP server
+answers with that request's outcome instead of acting twice, as for a repeated client order ID.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -42,10 +50,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from brokercloud.codes import Code
 from brokercloud.gateway import signing
+from brokercloud.gateway.nonces import NonceStore, Prior
 from brokercloud.gateway.signing import CertificateError
 
-__all__ = ["CertificateAuthority", "CertificateError", "SignatureVerifier", "account_uri",
-           "serial_of"]
+__all__ = ["CertificateAuthority", "CertificateError", "SignatureVerifier", "Verified",
+           "account_uri", "serial_of"]
 
 URI_PREFIX = "urn:brokercloud:account:"
 KEY_FILE, CERT_FILE, REVOKED_FILE, ISSUED_FILE = (
@@ -210,16 +219,31 @@ class _Trusted:
     public_key: rsa.RSAPublicKey
 
 
-class SignatureVerifier:
-    """The AP server's check of a signed order action (order of checks: module docstring)."""
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A signed request that passed every check. ``prior`` is ``None`` for the first request
+    with its nonce, which must then be ``settle``d; otherwise the request is a retry of the
+    recorded one, to be answered with its outcome."""
 
-    def __init__(self, ca: CertificateAuthority, max_skew_ms: int = 30_000,
-                 clock: Callable[[], int] = signing.now_ms, cache_size: int = 4096) -> None:
+    serial: int
+    nonce: str
+    prior: Prior | None
+
+
+class SignatureVerifier:
+    """The AP server's check of a signed order action (order of checks: module docstring).
+
+    ``nonces`` is the store shared by every AP process of the platform; the verifier prunes it
+    by its freshness window."""
+
+    def __init__(self, ca: CertificateAuthority, nonces: NonceStore, *,
+                 max_skew_ms: int = 30_000, clock: Callable[[], int] = signing.now_ms,
+                 cache_size: int = 4096) -> None:
         self._ca = ca
         self._ca_certificate = ca.certificate
         self._max_skew_ms = max_skew_ms
         self._clock = clock
-        self._nonces = signing.NonceWindow(max_skew_ms)
+        self._nonces = nonces
         # Exceptions are not cached: garbage never evicts a good certificate.
         self._parse = functools.lru_cache(maxsize=cache_size)(self._parse_trusted)
 
@@ -229,8 +253,8 @@ class SignatureVerifier:
 
     def verify(self, certificate_pem: bytes | str | None, signature_b64: str | None,
                fields: Mapping[str, str | int], *, broker: str, account: str,
-               now_ms: int | None = None) -> None:
-        """Return if the order action is signed by ``account``'s valid certificate, else raise
+               now_ms: int | None = None) -> Verified:
+        """The record of an order action signed by ``account``'s valid certificate, else raise
         ``CertificateError`` with the code of the first failed check; ``now_ms`` defaults to
         the clock."""
         if not isinstance(fields, Mapping) or not certificate_pem or not signature_b64 or (
@@ -257,12 +281,23 @@ class SignatureVerifier:
         timestamp, nonce = int(fields["timestamp"]), str(fields["nonce"])  # checked above
         if abs(now - timestamp) > self._max_skew_ms:
             raise CertificateError(Code.SIGNATURE_STALE, f"{now - timestamp} ms old")
-        if self._nonces.seen(trusted.serial, nonce, now):
+        self._nonces.prune(now - 2 * self._max_skew_ms)
+        digest = hashlib.sha256(message).digest()
+        prior = self._nonces.prior(trusted.serial, nonce)
+        if prior is not None and prior.digest != digest:
             raise CertificateError(Code.NONCE_REPLAYED)
         if not signing.verify_signature(trusted.public_key, signature_b64, message):
             raise CertificateError(Code.SIGNATURE_INVALID)
-        if not self._nonces.add(trusted.serial, nonce, timestamp, now):
-            raise CertificateError(Code.NONCE_REPLAYED)
+        if prior is None:
+            prior = self._nonces.claim(trusted.serial, nonce, digest, timestamp)
+            if prior is not None and prior.digest != digest:  # a racing copy, other content
+                raise CertificateError(Code.NONCE_REPLAYED)
+        return Verified(trusted.serial, nonce, prior)
+
+    def settle(self, verified: Verified, *, order_id: str | None = None,
+               code: int | None = None) -> None:
+        """Record the outcome of a first request, so its retries get the same answer."""
+        self._nonces.settle(verified.serial, verified.nonce, order_id=order_id, code=code)
 
     def _parse_trusted(self, pem: bytes) -> _Trusted:
         try:

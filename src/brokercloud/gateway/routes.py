@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Body, Depends, Header, Request, WebSocket, WebSocketDisconnect
 
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
@@ -32,6 +32,7 @@ from brokercloud.gateway.schemas import (
     BatchItem,
     BatchRequest,
     CancelBatchRequest,
+    CancelRequest,
     CertificateRequest,
     CertificateResponse,
     ErrorBody,
@@ -45,11 +46,14 @@ from brokercloud.gateway.schemas import (
     StaffRequest,
     StatusRequest,
 )
+from brokercloud.gateway.signed import run_signed
 from brokercloud.gateway.signing import CertificateError
 from brokercloud.gateway.stream import Subscription
 from brokercloud.market.orders import Side
 
 router = APIRouter()
+#: An investor's signed request re-sent while the first is still being processed (``signed``).
+RETRY_RESPONSES: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN = 1013
 
@@ -101,34 +105,34 @@ async def logout(g: GatewayDep, caller: CallerDep,
     g.identities.logout((authorization or "")[7:])
 
 
-@router.post("/api/v1/orders", response_model=OrderView, status_code=201)
+@router.post("/api/v1/orders", response_model=OrderView, status_code=201,
+             responses=RETRY_RESPONSES)
 async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
     return await _place(g, caller, body)
 
 
 async def _place(g: GatewayContext, caller: Caller, body: OrderRequest) -> OrderView:
     authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
-    if caller.role is c.Role.INVESTOR and g.verifier is not None:
-        try:
-            g.verifier.verify(body.certificate, body.signature, body.signed_fields(),
-                              broker=caller.broker, account=body.account, now_ms=g.now_ms())
-        except CertificateError as error:
-            raise ApiError(403, error.code) from error
-    broker = g.state.brokers.get(caller.broker)
-    known = broker.client_refs.get(body.client_ref) if broker else None
-    if known is not None:  # idempotent: the same client reference is the same order
-        return _view(g.state.orders[known])
-    events = await g.sequencer.submit(c.PlaceOrder(
-        at=g.now_ms(), broker=caller.broker, account=body.account, user=caller.user_id,
-        client_ref=body.client_ref, symbol=body.symbol, side=body.side, qty=body.qty,
-        price=body.price, order_type=body.order_type, tif=body.tif, session=body.session,
-        credit=body.credit, prepaid=body.prepaid))
-    for event in events:
-        if isinstance(event, e.OrderRejected):
-            raise ApiError(422, event.code)
-        if isinstance(event, e.OrderUpdated):
-            return _view(g.state.orders[event.order_id])
-    raise ApiError(422, Code.INVALID_REFERENCE_DATA)
+
+    async def act() -> str:
+        broker = g.state.brokers.get(caller.broker)
+        known = broker.client_refs.get(body.client_ref) if broker else None
+        if known is not None:  # idempotent: the same client reference is the same order
+            return known
+        events = await g.sequencer.submit(c.PlaceOrder(
+            at=g.now_ms(), broker=caller.broker, account=body.account, user=caller.user_id,
+            client_ref=body.client_ref, symbol=body.symbol, side=body.side, qty=body.qty,
+            price=body.price, order_type=body.order_type, tif=body.tif, session=body.session,
+            credit=body.credit, prepaid=body.prepaid))
+        for event in events:
+            if isinstance(event, e.OrderRejected):
+                raise ApiError(422, event.code)
+            if isinstance(event, e.OrderUpdated):
+                return event.order_id
+        raise ApiError(422, Code.INVALID_REFERENCE_DATA)
+
+    order_id = await run_signed(g, caller, body, body.signed_fields(), body.account, act)
+    return _view(g.state.orders[order_id])
 
 
 @router.post("/api/v1/orders/batch", response_model=list[BatchItem])
@@ -151,17 +155,26 @@ async def place_batch(g: GatewayDep, body: BatchRequest, caller: CallerDep) -> l
     return results
 
 
-@router.patch("/api/v1/orders/{order_id}", response_model=OrderView)
+@router.patch("/api/v1/orders/{order_id}", response_model=OrderView,
+              responses=RETRY_RESPONSES)
 async def amend(g: GatewayDep, order_id: str, body: AmendRequest,
                 caller: CallerDep) -> OrderView:
+    """Investors sign the amend (``AmendRequest.signed_fields``); staff do not."""
     order = _visible(g, caller, order_id, Action.AMEND_ORDER)
-    events = await g.sequencer.submit(c.AmendOrder(at=g.now_ms(), broker=order.broker,
-                                                   user=caller.user_id, order_id=order_id,
-                                                   qty=body.qty, price=body.price))
+    command = c.AmendOrder(at=g.now_ms(), broker=order.broker, user=caller.user_id,
+                           order_id=order_id, qty=body.qty, price=body.price)
+    await run_signed(g, caller, body, body.signed_fields(order.account, order_id),
+                     order.account, lambda: _order_command(g, command))
+    return _view(g.state.orders[order_id])
+
+
+async def _order_command(g: GatewayContext, command: c.CancelOrder | c.AmendOrder) -> str:
+    """Submit a cancel or amend; the core's refusal becomes a 422 with its code."""
+    events = await g.sequencer.submit(command)
     for event in events:
         if isinstance(event, e.CommandRejected):
             raise ApiError(422, event.code)
-    return _view(g.state.orders[order_id])
+    return command.order_id
 
 
 def _visible(g: GatewayContext, caller: Caller, order_id: str, action: Action) -> Order:
@@ -173,14 +186,18 @@ def _visible(g: GatewayContext, caller: Caller, order_id: str, action: Action) -
     return order
 
 
-@router.delete("/api/v1/orders/{order_id}", response_model=OrderView)
-async def cancel(g: GatewayDep, order_id: str, caller: CallerDep) -> OrderView:
+@router.delete("/api/v1/orders/{order_id}", response_model=OrderView,
+               responses=RETRY_RESPONSES)
+async def cancel(g: GatewayDep, order_id: str, caller: CallerDep,
+                 body: Annotated[CancelRequest | None, Body()] = None) -> OrderView:
+    """Investors sign the cancel in the body (``CancelRequest.signed_fields``); staff send
+    no body."""
     order = _visible(g, caller, order_id, Action.CANCEL_ORDER)
-    events = await g.sequencer.submit(c.CancelOrder(at=g.now_ms(), broker=order.broker,
-                                                  user=caller.user_id, order_id=order_id))
-    for event in events:
-        if isinstance(event, e.CommandRejected):
-            raise ApiError(422, event.code)
+    signed = body or CancelRequest()
+    command = c.CancelOrder(at=g.now_ms(), broker=order.broker, user=caller.user_id,
+                            order_id=order_id)
+    await run_signed(g, caller, signed, signed.signed_fields(order.account, order_id),
+                     order.account, lambda: _order_command(g, command))
     return _view(g.state.orders[order_id])
 
 
@@ -387,11 +404,8 @@ async def cancel_batch(g: GatewayDep, body: CancelBatchRequest,
     for order_id in body.order_ids:
         try:
             order = _visible(g, caller, order_id, Action.CANCEL_ORDER)
-            events = await g.sequencer.submit(c.CancelOrder(
-                at=g.now_ms(), broker=order.broker, user=caller.user_id, order_id=order_id))
-            refused = next((x for x in events if isinstance(x, e.CommandRejected)), None)
-            if refused is not None:
-                raise ApiError(422, refused.code)
+            await _order_command(g, c.CancelOrder(at=g.now_ms(), broker=order.broker,
+                                                  user=caller.user_id, order_id=order_id))
             results.append(BatchItem(client_ref=order.client_ref,
                                      order=_view(g.state.orders[order_id])))
         except ApiError as error:

@@ -29,7 +29,32 @@ class LoginResponse(BaseModel):
     expires_at: int
 
 
-class OrderRequest(BaseModel):
+class SignedBody(BaseModel):
+    """The signature envelope of an investor's order, cancel or amend; staff leave it out.
+
+    ``signature`` is RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt), base64, over the compact
+    JSON with sorted keys of the signed fields each request lists, ``timestamp`` and ``nonce``
+    included. Re-sending the same signed request (same nonce and fields) returns the first
+    one's outcome; reusing a nonce for anything else is refused (4208)."""
+
+    timestamp: int | None = Field(default=None, ge=0, le=2**63 - 1,
+                                  description="ms since the epoch, signed")
+    nonce: str | None = Field(default=None, max_length=64,
+                              description="unique per request; a retry re-sends the same")
+    signature: str | None = Field(default=None, max_length=2048, description="base64 RSA-PSS")
+    certificate: str | None = Field(default=None, max_length=8192, description="PEM")
+
+    def _envelope(self) -> dict[str, str | int]:
+        """Timestamp and nonce as signed; an absent one stays absent (SIGNATURE_MISSING)."""
+        present = {"timestamp": self.timestamp, "nonce": self.nonce}
+        return {key: value for key, value in present.items() if value is not None}
+
+
+class OrderRequest(SignedBody):
+    """A new order. Investors sign ``action`` ("new"), ``account``, ``client_ref``,
+    ``symbol``, ``side``, ``qty``, ``price``, ``order_type``, ``tif`` (integers),
+    ``session``, ``credit`` (strings), ``timestamp`` and ``nonce``."""
+
     account: str = Field(min_length=1, max_length=20)
     client_ref: str = Field(min_length=1, max_length=40)
     symbol: str = Field(min_length=1, max_length=12)
@@ -42,12 +67,6 @@ class OrderRequest(BaseModel):
     session: Session = Session.REGULAR
     credit: c.Credit = c.Credit.CASH
     prepaid: bool = False
-    # investors sign every order with their certificate (see ``signed_fields``)
-    timestamp: int | None = Field(default=None, ge=0, le=2**63 - 1,
-                                  description="ms since the epoch, signed")
-    nonce: str | None = Field(default=None, max_length=64, description="unique per order")
-    signature: str | None = Field(default=None, max_length=2048, description="base64 RSA-PSS")
-    certificate: str | None = Field(default=None, max_length=8192, description="PEM")
 
     def signed_fields(self) -> dict[str, str | int]:
         """What an investor's signature covers (``gateway.signing.canonical`` of these)."""
@@ -55,8 +74,7 @@ class OrderRequest(BaseModel):
                 "symbol": self.symbol, "side": int(self.side), "qty": self.qty,
                 "price": self.price, "order_type": int(self.order_type),
                 "tif": int(self.tif), "session": str(self.session),
-                "credit": str(self.credit), "timestamp": self.timestamp or 0,
-                "nonce": self.nonce or ""}
+                "credit": str(self.credit), **self._envelope()}
 
 
 class CertificateRequest(BaseModel):
@@ -145,11 +163,30 @@ class BrokerUsage(BaseModel):
                                                     "use, when the other brokers are idle")
 
 
-class AmendRequest(BaseModel):
-    """Reduce the quantity (new total, keeps priority) or change the price; never both."""
+class AmendRequest(SignedBody):
+    """Reduce the quantity (new total, keeps priority) or change the price; never both.
+    Investors sign ``action`` ("amend"), ``account`` (the order's), ``order_id``, ``qty``
+    and ``price`` (0 for the one not changed), ``timestamp`` and ``nonce``."""
 
     qty: int | None = Field(default=None, gt=0, le=MAX_QTY)
     price: int | None = Field(default=None, gt=0, le=MAX_PRICE)
+
+    def signed_fields(self, account: str, order_id: str) -> dict[str, str | int]:
+        """What an investor's signature of an amend covers: the order, the account it belongs
+        to, and the new quantity and price (0: unchanged, never a valid new value)."""
+        return {"action": "amend", "account": account, "order_id": order_id,
+                "qty": self.qty or 0, "price": self.price or 0, **self._envelope()}
+
+
+class CancelRequest(SignedBody):
+    """The body of an investor's cancel: only the signature (staff send none). Investors
+    sign ``action`` ("cancel"), ``account`` (the order's), ``order_id``, ``timestamp`` and
+    ``nonce``."""
+
+    def signed_fields(self, account: str, order_id: str) -> dict[str, str | int]:
+        """What an investor's signature of a cancel covers: the order and its account."""
+        return {"action": "cancel", "account": account, "order_id": order_id,
+                **self._envelope()}
 
 
 class BatchRequest(BaseModel):

@@ -1,11 +1,11 @@
 """Signed orders on both sides: keys, certificate requests, canonical bytes and signatures.
 
 The investor's SDK uses ``generate_key``, ``make_csr``, ``save_key``/``load_key``, ``sign``,
-``new_nonce`` and ``now_ms``; the AP server uses ``canonical``, ``verify_signature``,
-``csr_public_key`` and ``NonceWindow`` from ``certificates``, which holds the CA and the
-certificate checks. ``CertificateError`` lives here so both modules raise the same error. The
-private key never leaves the investor: the platform only sees a CSR, a certificate and
-signatures.
+``new_nonce`` and ``now_ms``; the AP server uses ``canonical``, ``verify_signature`` and
+``csr_public_key`` from ``certificates``, which holds the CA and the certificate checks
+(nonces are remembered in ``nonces``). ``CertificateError`` lives here so both modules raise
+the same error. The private key never leaves the investor: the platform only sees a CSR, a
+certificate and signatures.
 
 Signature scheme: RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt, over the canonical
 bytes below, sent as standard base64. PSS rather than PKCS#1 v1.5 because it has a security
@@ -26,7 +26,6 @@ import base64
 import os
 import re
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,7 +45,7 @@ ACTIONS = frozenset({"new", "cancel", "amend"})
 MIN_KEY_BITS, MAX_KEY_BITS = 2048, 4096
 """Investor RSA keys: 2048 bits at least; the cap keeps one verify cheap (cost grows ~n²)."""
 MAX_NONCE_LENGTH = 64
-"""Bounds the server's memory per remembered nonce; 16 random bytes need only 22 characters."""
+"""Bounds the server's storage per remembered nonce; 16 random bytes need only 22 characters."""
 _SAFE_INTEGER = 2**53 - 1
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
@@ -169,41 +168,3 @@ def verify_signature(public_key: rsa.RSAPublicKey, signature_b64: str, message: 
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
-
-
-class NonceWindow:
-    """Nonces accepted per certificate serial, in buckets of one window keyed by ``t // W``.
-
-    The window W equals the allowed skew: a message with timestamp t is accepted only while
-    ``|now - t| <= W``, so once ``now > t + W`` a replay of it is stale anyway and its bucket
-    can go. At most three buckets are alive, so memory is bounded by the orders accepted in about
-    3 W (the verifier records only verified orders: forged requests cannot fill it). ``now``
-    must not run backwards (it is the server's clock). Thread-safe.
-    """
-
-    def __init__(self, window_ms: int) -> None:
-        self._window = max(window_ms, 1)
-        self._buckets: dict[int, set[tuple[int, str]]] = {}
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return sum(len(bucket) for bucket in self._buckets.values())
-
-    def _seen(self, key: tuple[int, str], now_ms: int) -> bool:
-        oldest = (now_ms - self._window) // self._window
-        for index in [index for index in self._buckets if index < oldest]:
-            del self._buckets[index]
-        return any(key in bucket for bucket in self._buckets.values())
-
-    def seen(self, serial: int, nonce: str, now_ms: int) -> bool:
-        """Whether the nonce was accepted for this certificate in the live window."""
-        with self._lock:
-            return self._seen((serial, nonce), now_ms)
-
-    def add(self, serial: int, nonce: str, timestamp_ms: int, now_ms: int) -> bool:
-        """Record the nonce; ``False`` if it was already there (a racing copy won)."""
-        with self._lock:
-            if self._seen((serial, nonce), now_ms):
-                return False
-            self._buckets.setdefault(timestamp_ms // self._window, set()).add((serial, nonce))
-            return True
