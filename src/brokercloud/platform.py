@@ -164,6 +164,10 @@ async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncItera
         yield exchange
 
 
+#: How late an overdue approval may leave the supervisors' queue (one journaled command each).
+EXPIRE_APPROVALS_EVERY_S = 5.0
+
+
 async def serve_platform(options: ServeOptions, console: Console | None = None) -> None:
     console = console or Console()
     data = Path(options.data_dir)
@@ -192,7 +196,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             await pool.start()
             return pool.stop
 
-        app = create_app(core, identities, on_start=start_lines, ca=ca, line_usage=usage)
+        app = create_app(core, identities, on_start=start_lines, ca=ca, line_usage=usage,
+                         expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S)
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
