@@ -166,3 +166,14 @@ def test_queue_when_app_expires_approvals_then_overdue_order_leaves_it_on_its_ow
         trail = client.get("/api/v1/approvals/audit", headers=sup).json()
         assert [(x["what"], x["by"]) for x in trail] == [("needs_approval", "inv1"),
                                                          ("approval_expired", "system")]
+
+
+def test_stream_when_decision_on_another_customers_order_then_investor_not_told(world):
+    token = world.headers("inv1")["Authorization"][7:]
+    with world.client.websocket_connect(f"/api/v1/stream?token={token}") as stream:
+        taichung = _pending(world, "sales-tc", "11120001", "tc")
+        _decide(world, "sup-tc", taichung)
+        mine = world.client.post("/api/v1/orders", json=_order(ref="mine"),
+                                 headers=world.headers("inv1")).json()
+        first = json.loads(stream.receive_text())
+        assert (first["type"], first["order_id"]) == ("OrderUpdated", mine["order_id"])
