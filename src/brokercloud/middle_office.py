@@ -21,6 +21,7 @@ from brokercloud.core import commands as c
 from brokercloud.core.oms import FINISHED
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.core.state import CoreState
+from brokercloud.core.timers import expire_approvals_forever
 from brokercloud.fix.store import open_database
 from brokercloud.lines.pool import LineConfig, LinePool
 from brokercloud.market.orders import Side
@@ -68,13 +69,6 @@ def flow(count: int) -> Iterator[c.PlaceOrder]:
                            qty=1000, price=price)
 
 
-async def expire_approvals_forever(sequencer: Sequencer, every_s: float = 1.0) -> None:
-    """Approvals nobody gave in time expire: the clock reaches the core only as a command."""
-    while True:
-        await asyncio.sleep(every_s)
-        await sequencer.submit(c.ExpireApprovals(at=int(time.time() * 1000)))
-
-
 def state_digest(state: CoreState) -> dict[str, object]:
     """What must equal a clean replay: every account's positions and reservations and every
     order's state and fills."""
@@ -104,7 +98,8 @@ async def run(options: Options) -> int:
                         open_database(data_dir / "lines.db"), options.host,
                         options.exchange_port)
         await pool.start()
-        expiry = asyncio.create_task(expire_approvals_forever(sequencer))
+        expiry = asyncio.create_task(expire_approvals_forever(
+            sequencer, lambda: int(time.time() * 1000), every_s=1.0))
         print("READY", core.seq, flush=True)
         for command in flow(options.orders):
             if command.client_ref in known:

@@ -172,6 +172,10 @@ async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncItera
         yield exchange
 
 
+#: How late an overdue approval may leave the supervisors' queue (one journaled command each).
+EXPIRE_APPROVALS_EVERY_S = 5.0
+
+
 async def serve_platform(options: ServeOptions, console: Console | None = None) -> None:
     console = console or Console()
     data = Path(options.data_dir)
@@ -210,7 +214,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             return pool.stop
 
         app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
-                         nonces=nonces, line_usage=usage)
+                         nonces=nonces, line_usage=usage,
+                         expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S)
         app.state.backoffice = office
         booking = asyncio.create_task(feed.run())
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))

@@ -158,6 +158,8 @@ def test_exit_when_stopped_then_gc_frozen_objects_released_and_thresholds_restor
     would keep every old core alive and unscanned."""
     core = Core(tmp_path, fsync=False)
     gc.unfreeze()
+    outside = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults, whatever earlier tests left
     before = gc.get_threshold()
     seen: dict[str, int] = {}
 
@@ -171,6 +173,7 @@ def test_exit_when_stopped_then_gc_frozen_objects_released_and_thresholds_restor
     assert seen["threshold"] != before[0]
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+    gc.set_threshold(*outside)
     core.close()
 
 

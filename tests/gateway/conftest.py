@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import argon2
 import pytest
@@ -72,15 +73,17 @@ class World:
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, usage: LineUsage | None,
-            now_ms: Callable[[], int] = lambda: NOW) -> Iterator[TestClient]:
-    """The AP server on a fresh core and identity store with the channel world."""
+            now_ms: Callable[[], int] = lambda: NOW, **options: Any) -> Iterator[TestClient]:
+    """The AP server on a fresh core and identity store with the channel world; ``options``
+    go to ``create_app``."""
     core = Core(tmp_path / "core", fsync=False)
     core.execute(channel_reference())
     identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
         time_cost=1, memory_cost=1024, parallelism=1))
     for user in CHANNEL_USERS:
         identities.add_user(user, PASSWORD)
-    with TestClient(create_app(core, identities, now_ms=now_ms, line_usage=usage)) as client:
+    app = create_app(core, identities, now_ms=now_ms, line_usage=usage, **options)
+    with TestClient(app) as client:
         yield client
     identities.close()
     core.close()

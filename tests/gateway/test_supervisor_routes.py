@@ -3,10 +3,12 @@ branch's orders only, the head office's the whole broker's; every refused decisi
 audited on the order, and the audit is there for the broker's supervisors and admins."""
 
 import json
+import time
 
 import pytest
 
-from .test_api import _order
+from .conftest import serving
+from .test_api import NOW, PASSWORD, _order
 
 BIG = 200_000  # 200 lots of 2330 at 74.70: above 9A00's NT$1,000,000 band (level 1)
 
@@ -141,3 +143,37 @@ def test_positions_and_orders_when_branch_supervisor_then_its_branch_only(world)
     assert world.client.get("/api/v1/positions", headers=headers).json() == []
     other = world.client.get("/api/v1/orders?account=11110001", headers=headers)
     assert other.status_code == 403
+
+
+def test_queue_when_app_expires_approvals_then_overdue_order_leaves_it_on_its_own(tmp_path):
+    clock = [NOW]
+    with serving(tmp_path, None, lambda: clock[0], expire_approvals_every_s=0.02) as client:
+        def headers(user: str) -> dict[str, str]:
+            token = client.post("/api/v1/sessions", json={"user_id": user,
+                                                          "password": PASSWORD}).json()["token"]
+            return {"Authorization": f"Bearer {token}"}
+        sup = headers("sup1")
+        placed = client.post("/api/v1/orders", json=_order(qty=BIG), headers=headers("inv1"))
+        order_id = placed.json()["order_id"]
+        time.sleep(0.1)
+        assert [o["order_id"] for o in client.get("/api/v1/approvals", headers=sup).json()] == [
+            order_id]  # not yet due
+        clock[0] += 5 * 60 * 1000
+        deadline = time.monotonic() + 5
+        while client.get("/api/v1/approvals", headers=sup).json():
+            assert time.monotonic() < deadline, "the overdue approval never expired"
+            time.sleep(0.02)
+        trail = client.get("/api/v1/approvals/audit", headers=sup).json()
+        assert [(x["what"], x["by"]) for x in trail] == [("needs_approval", "inv1"),
+                                                         ("approval_expired", "system")]
+
+
+def test_stream_when_decision_on_another_customers_order_then_investor_not_told(world):
+    token = world.headers("inv1")["Authorization"][7:]
+    with world.client.websocket_connect(f"/api/v1/stream?token={token}") as stream:
+        taichung = _pending(world, "sales-tc", "11120001", "tc")
+        _decide(world, "sup-tc", taichung)
+        mine = world.client.post("/api/v1/orders", json=_order(ref="mine"),
+                                 headers=world.headers("inv1")).json()
+        first = json.loads(stream.receive_text())
+        assert (first["type"], first["order_id"]) == ("OrderUpdated", mine["order_id"])

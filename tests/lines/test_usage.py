@@ -2,6 +2,7 @@
 writes to the exchange (unit tests, then the real pool against the exchange simulator)."""
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from brokercloud.core import commands as c
@@ -80,3 +81,24 @@ def test_pool_when_orders_and_a_cancel_go_out_then_usage_counts_each_message_on_
 
     usage = asyncio.run(scenario())
     assert not any(usage.connected.values())  # the pool logged every line out
+
+
+def test_pool_when_restarted_then_the_days_orders_already_sent_count_again(tmp_path: Path):
+    async def send_two() -> dict[str, dict[str, int]]:
+        async with platform(tmp_path) as p:
+            ids = [(await p.sequencer.submit(_order("12345678", "9A00", ref, Side.BUY, 1,
+                                                    7000)))[0].order_id for ref in ("a", "b")]
+            orders = p.core.state.orders
+            await _wait_for(lambda: all(orders[i].state is OrderState.ACKNOWLEDGED
+                                        for i in ids))
+            return p.pool.usage.sent(p.pool.usage.day)
+
+    async def restart() -> tuple[str, dict[str, dict[str, int]]]:
+        async with platform(tmp_path / "restarted") as p:  # the same core, new line sessions
+            return p.pool.usage.day, p.pool.usage.sent(p.pool.usage.day)
+
+    before = asyncio.run(send_two())
+    shutil.copytree(tmp_path / "core", tmp_path / "restarted" / "core")
+    day, after = asyncio.run(restart())
+    assert day == "20261125" and after == before
+    assert sum(n for counts in after.values() for n in counts.values()) == 2

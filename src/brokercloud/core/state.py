@@ -406,7 +406,7 @@ class CoreState:
             return order, Code.NOT_A_SUPERVISOR
         if order.state is not OrderState.PENDING_APPROVAL:
             return order, Code.NOT_PENDING_APPROVAL
-        if cmd.at - order.at >= self.brokers[order.broker].approval_timeout_ms:
+        if self._approval_overdue(order, cmd.at):
             return order, Code.APPROVAL_EXPIRED
         if staff.branch and staff.branch != self.accounts[order.account].branch:
             return order, Code.SUPERVISOR_OTHER_BRANCH
@@ -428,11 +428,15 @@ class CoreState:
             events.append(self._update(order, Code.APPROVAL_EXPIRED))
         return events
 
+    def _approval_overdue(self, order: Order, at: int) -> bool:
+        """Whether the broker's time for approving ``order`` has run out at ``at``."""
+        return at - order.at >= self.brokers[order.broker].approval_timeout_ms
+
     def _expire_approvals(self, seq: int, cmd: c.ExpireApprovals) -> Events:
         out: Events = []
         for order in list(self.orders.values()):
-            if order.state is OrderState.PENDING_APPROVAL and (
-                    cmd.at - order.at >= self.brokers[order.broker].approval_timeout_ms):
+            if order.state is OrderState.PENDING_APPROVAL and self._approval_overdue(order,
+                                                                                     cmd.at):
                 self._finish(order, Trigger.APPROVAL_EXPIRED, cmd.at, seq, "system")
                 out.append(self._update(order, Code.APPROVAL_EXPIRED))
         return out
@@ -576,9 +580,9 @@ class CoreState:
 
 
 #: What an order's audit trail says of its approval: the triggers, and refused decisions.
-APPROVAL_TRAIL = frozenset({Trigger.NEEDS_APPROVAL, Trigger.APPROVED, Trigger.DENIED,
-                            Trigger.APPROVAL_EXPIRED})
-REFUSED_DECISIONS = ("approve refused", "deny refused")
+_APPROVAL_TRAIL = frozenset({Trigger.NEEDS_APPROVAL, Trigger.APPROVED, Trigger.DENIED,
+                             Trigger.APPROVAL_EXPIRED})
+_REFUSED_DECISIONS = ("approve refused", "deny refused")
 
 
 def refused_decision(cmd: c.Approve | c.Deny, code: Code) -> str:
@@ -588,8 +592,8 @@ def refused_decision(cmd: c.Approve | c.Deny, code: Code) -> str:
 
 
 def is_approval_entry(what: str) -> bool:
-    """Whether an audit entry belongs to the order's approval (``queries.approval_trail``)."""
-    return what in APPROVAL_TRAIL or what.startswith(REFUSED_DECISIONS)
+    """Whether an audit entry belongs to the order's approval (``queries.approval_trail_of``)."""
+    return what in _APPROVAL_TRAIL or what.startswith(_REFUSED_DECISIONS)
 
 
 def _audit(order: Order, at: int, seq: int, what: str, by: str) -> None:

@@ -7,6 +7,7 @@ Errors are JSON ``{"code", "message", "field"}`` with the platform's stable code
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
+from brokercloud.core.timers import expire_approvals_forever
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
 from brokercloud.gateway.nonces import NonceStore
@@ -122,12 +124,15 @@ def create_app(core: Core, identities: Identities,
                listeners: Sequence[Listener] = (), on_start: OnStart | None = None,
                ca: CertificateAuthority | None = None,
                nonces: NonceStore | None = None,
-               line_usage: LineUsage | None = None) -> FastAPI:
+               line_usage: LineUsage | None = None,
+               expire_approvals_every_s: float | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
     authority, investors' orders, cancels and amends must be signed with a certificate it
     issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays; with
-    the line pool's usage, the operator sees the shared lines."""
+    the line pool's usage, the operator sees the shared lines. With
+    ``expire_approvals_every_s``, the application also expires overdue approvals on
+    ``now_ms``'s clock."""
     # the routers import this module
     from brokercloud.gateway import (  # noqa: PLC0415
         admin_routes,
@@ -149,9 +154,16 @@ def create_app(core: Core, identities: Identities,
             app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
                                                verifier, line_usage)
             stop = await on_start(sequencer) if on_start is not None else None
+            expiry = (asyncio.create_task(expire_approvals_forever(
+                sequencer, now_ms, expire_approvals_every_s))
+                if expire_approvals_every_s is not None else None)
             try:
                 yield
             finally:
+                if expiry is not None:
+                    expiry.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await expiry
                 if stop is not None:
                     await stop()
 

@@ -108,9 +108,20 @@ class LinePool:
         for line in self.lines.values():
             await self._connect(line)
         self.reconcile()
+        self._count_earlier_sends()
         self._task = asyncio.create_task(self._dispatch_forever())
         self._keepers = [asyncio.create_task(self._keep_connected(line))
                          for line in self.lines.values()]
+
+    def _count_earlier_sends(self) -> None:
+        """After a restart, the orders of the core's trading day already sent count again in
+        the usage (each order keeps its line in the core's journal). Cancels and amendments
+        sent before the restart are not journaled by line: those counts start again at zero."""
+        state = self.sequencer.core.state
+        day = state.trading_day
+        for order in state.orders.values():
+            if order.line and order.order_id.startswith(day):
+                self.usage.record(order.line, order.broker, day)
 
     async def _connect(self, line: LineConfig) -> FixSession:
         config = SessionConfig(line.line, self._target, heartbeat_s=self._heartbeat_s,

@@ -4,8 +4,9 @@ of the pool (capacity, use, who used it).
 The pool records every message it writes to the exchange for a broker (new orders, resends,
 cancels, amendments) on the line it wrote it, and each line's logon and logout. Counts belong
 to one Taiwan trading date, passed in by the caller, and restart with the next: the operator
-sees today's use. They live in memory: a restart of the platform starts them again at zero
-(the orders themselves, and the line each went out on, are in the core's journal).
+sees today's use. They live in memory; when the pool starts it counts again the day's orders
+already sent (the core's journal keeps each order's line), so a restart forgets only the
+cancels and amendments sent before it.
 """
 
 from __future__ import annotations
