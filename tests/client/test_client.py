@@ -293,3 +293,32 @@ def test_cli_when_logged_in_without_a_key_then_investor_cancel_refused_unsigned(
     half = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD,
                 "--key", str(platform.key))
     assert half.returncode == 1 and "--cert" in half.stderr
+
+
+def test_positions_from_the_sdks_and_the_cli_agree_and_stay_the_callers(
+        platform: Platform, tmp_path: Path):
+    with platform.investor() as api:
+        positions = api.positions()
+
+        async def from_async() -> list[tuple[str, str, int]]:
+            async with AsyncClient(platform.url) as aapi:
+                await aapi.login(INVESTOR, DEMO_PASSWORD)
+                return [(p.account, p.symbol, p.position) for p in await aapi.positions()]
+
+        assert asyncio.run(from_async()) == [(p.account, p.symbol, p.position)
+                                             for p in positions]
+    assert positions and {p.account for p in positions} == {ACCOUNT}  # the demo's holdings
+    assert all(p.position == p.holding + p.bought - p.sold for p in positions)
+    with Client(platform.url) as other:
+        other.login("9b00-investor", DEMO_PASSWORD)
+        assert ACCOUNT not in {p.account for p in other.positions()}
+        with pytest.raises(ApiError) as refused:
+            other.positions(ACCOUNT)
+        assert refused.value.status == 403
+    config = tmp_path / "session.json"
+    assert _cli(config, "login", INVESTOR, "--url", platform.url, "--password",
+                DEMO_PASSWORD).returncode == 0
+    shown = _cli(config, "positions")
+    assert shown.returncode == 0, shown.stderr
+    for position in positions:
+        assert position.symbol in shown.stdout and f"{position.position:,}" in shown.stdout

@@ -27,6 +27,7 @@ from brokercloud.gateway.schemas import (
     LoginResponse,
     OrderRequest,
     OrderView,
+    PositionView,
     SignedBody,
 )
 from brokercloud.gateway.signing import load_key, make_csr, new_nonce, now_ms, sign
@@ -41,6 +42,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Order = OrderView
 """An order as the platform reports it; prices in NT$0.01, quantities in shares."""
 Fill = FillView
+Position = PositionView
+"""Today's position in one symbol of one account: depository holding, bought, sold, offered."""
 LoginResult = LoginResponse
 
 
@@ -193,6 +196,9 @@ class Flows:
 
     def fills(self, account: str | None = None) -> Flow[list[Fill]]:
         return (yield Call("GET", "/fills", list[Fill], params={"account": account}))
+
+    def positions(self, account: str | None = None) -> Flow[list[Position]]:
+        return (yield Call("GET", "/positions", list[Position], params={"account": account}))
 
     def approvals(self) -> Flow[list[Order]]:
         """Orders of the caller's broker waiting for a supervisor's decision."""

@@ -22,6 +22,7 @@ from brokercloud.client._common import (
     Flows,
     LoginResult,
     Order,
+    Position,
     StreamClosedError,
     decode,
     documented,
@@ -111,6 +112,9 @@ class AsyncClient:
 
     async def fills(self, account: str | None = None) -> list[Fill]:
         return await self._run(self._flows.fills(account))
+
+    async def positions(self, account: str | None = None) -> list[Position]:
+        return await self._run(self._flows.positions(account))
 
     @documented(Flows.approvals)
     async def approvals(self) -> list[Order]:

@@ -18,6 +18,7 @@ from brokercloud.client._common import (
     Flows,
     LoginResult,
     Order,
+    Position,
     decode,
     documented,
     make_signer,
@@ -104,6 +105,9 @@ class Client:
 
     def fills(self, account: str | None = None) -> list[Fill]:
         return self._run(self._flows.fills(account))
+
+    def positions(self, account: str | None = None) -> list[Position]:
+        return self._run(self._flows.positions(account))
 
     @documented(Flows.approvals)
     def approvals(self) -> list[Order]:
