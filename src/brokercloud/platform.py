@@ -235,10 +235,18 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         market.cancel()
         quotes.cancel()
         booking.cancel()
+    _close_stores(core, feed, office, nonces, identities)
+
+
+def _close_stores(core: Core, feed: CoreFeed, office: BackOffice, nonces: NonceStore,
+                  identities: IdentityStore) -> None:
+    """After the servers stopped: book what the back office still holds, close every file,
+    and snapshot the core, so the next start replays only what comes after."""
     feed.drain()
     office.close()
     nonces.close()
     identities.close()
+    core.snapshot()
     core.close()
 
 
