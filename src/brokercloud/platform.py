@@ -28,8 +28,9 @@ import msgspec
 import uvicorn
 from rich.console import Console
 
-from brokercloud.backoffice.feed import CoreFeed, holdings_for_core, settle_due
+from brokercloud.backoffice.feed import CoreFeed
 from brokercloud.backoffice.store import BackOffice
+from brokercloud.backoffice.to_core import holdings_for_core, settle_due
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
