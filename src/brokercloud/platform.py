@@ -225,6 +225,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         quotes.cancel()
         booking.cancel()
     feed.drain()
+    office.snapshot()  # the next start replays only what follows
     office.close()
     identities.close()
     core.close()

@@ -68,3 +68,31 @@ def test_restart_when_journal_tail_torn_then_books_up_to_last_whole_record(
     again = BackOffice(tmp_path, fsync=False)
     assert len(again.ledger.bookings) == 1
     again.close()
+
+
+def test_restart_when_snapshot_then_tail_replayed_to_the_same_books(tmp_path: Path) -> None:
+    office = BackOffice(tmp_path, fsync=False)
+    office.execute(reference())
+    office.execute([fill(BUY, 10_000, 7_620, credit=MARGIN), fill(SELL, 5_000, 7_730)])
+    office.snapshot()
+    office.execute([b.Settle(date=date(2026, 11, 27)), fill(BUY, 1_000, 7_620, trade_date=THU)])
+    before = _view(office.ledger)
+    office.close()
+    again = BackOffice(tmp_path, fsync=False)
+    assert _view(again.ledger) == before
+    seen: list[object] = []
+    again.ledger.feed.subscribe(ACCOUNT, seen.append)  # listeners work after a restore
+    again.execute([fill(BUY, 1_000, 7_620, trade_date=THU)])
+    assert len(seen) == 1
+    again.close()
+
+
+def test_restart_when_snapshot_ahead_of_journal_then_ignored(tmp_path: Path) -> None:
+    office = BackOffice(tmp_path, fsync=False)
+    office.execute([*reference(), fill(BUY, 1_000, 7_620)])
+    office.snapshot()
+    office.close()
+    (tmp_path / "backoffice.bin").write_bytes(b"")  # the journal lost, the snapshot not
+    again = BackOffice(tmp_path, fsync=False)
+    assert again.ledger.bookings == {}
+    again.close()
