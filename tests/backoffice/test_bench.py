@@ -25,5 +25,5 @@ def test_run_shards_when_small_flow_then_all_booked_settled_and_conserved() -> N
 
 
 def test_booking_day_when_back_office_listens_then_every_fill_booked(tmp_path: Path) -> None:
-    rate, lag, booked = asyncio.run(booking._day(tmp_path, 500, with_backoffice=True))
+    rate, lag, booked = asyncio.run(booking.run_day(tmp_path, 500, with_backoffice=True))
     assert booked == 500 and rate > 0 and lag >= 0

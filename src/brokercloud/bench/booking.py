@@ -26,7 +26,7 @@ from brokercloud.core.sequencer import Core, Sequencer
 ORDERS = 50_000
 
 
-async def _day(data_dir: Path, count: int, with_backoffice: bool) -> tuple[float, float, int]:
+async def run_day(data_dir: Path, count: int, with_backoffice: bool) -> tuple[float, float, int]:
     """(commands/s, booking lag in s, fills booked)."""
     core = Core(data_dir / "core")
     core.execute(reference_data())
@@ -66,8 +66,8 @@ async def _day(data_dir: Path, count: int, with_backoffice: bool) -> tuple[float
 
 def run() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as alone, tempfile.TemporaryDirectory() as together:
-        without, _, _ = asyncio.run(_day(Path(alone), ORDERS, with_backoffice=False))
-        with_office, lag, booked = asyncio.run(_day(Path(together), ORDERS,
+        without, _, _ = asyncio.run(run_day(Path(alone), ORDERS, with_backoffice=False))
+        with_office, lag, booked = asyncio.run(run_day(Path(together), ORDERS,
                                                     with_backoffice=True))
     figures: dict[str, object] = {
         "orders": ORDERS,
