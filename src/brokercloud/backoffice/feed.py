@@ -4,8 +4,9 @@ The core's ``Fill`` event names the order; the order (in the core's state) says 
 financed and when each fill happened, which the booking needs. So the translation runs next to
 the core's state, on the sequencer's event loop, but booking itself runs after the core has
 answered: ``CoreFeed`` is a sequencer listener that only queues events, and its task books
-them in batches, with the journal's fsync on a worker thread, off the order path (the thesis:
-booking during the day must not slow order entry).
+them in batches, with the journal's fsync on a worker thread (the thesis: booking during the
+day must not slow order entry). Booking's CPU still shares the loop with the core; `bench
+booking` measures the cost, and a back office in its own process is the next step.
 
 Depository balances come from the core once, when an account first reaches the back office;
 after that the back office's own books are the truth (settlement moves them), so the core's
