@@ -148,7 +148,8 @@ class CoreFeed:
                 try:
                     commands = self._take()
                     if commands:
-                        await loop.run_in_executor(writer, self.office.write, commands)
-                        self.office.apply(commands)
+                        checked = await loop.run_in_executor(writer, self.office.write,
+                                                             commands)
+                        self.office.apply(checked)
                 except Exception:  # the back office must never take the platform down
                     log.exception("booking a batch of the core's events failed")

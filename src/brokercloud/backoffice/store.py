@@ -61,19 +61,35 @@ class BackOffice:
 
     def execute(self, commands: Iterable[BoCmd]) -> list[Code]:
         """Journal a batch durably, then apply it; one code per command."""
-        batch = list(commands)
-        self.write(batch)
-        return self.apply(batch)
+        return self.apply(self.write(list(commands)))
 
-    def write(self, batch: list[BoCmd]) -> None:
+    def write(self, batch: list[BoCmd]) -> list[BoCmd | None]:
         """The durable half of ``execute``: safe on a worker thread (it touches only the
-        journal), so an event loop need not wait for the fsync."""
-        self.journal.append([encode(command) for command in batch])
+        journal), so an event loop need not wait for the fsync. Each command goes through
+        the journal's own encoding and back, so what is applied is exactly what a replay will
+        apply, and a command that does not fit its schema (a float for money, a string for a
+        date) is refused here (None) instead of journaled."""
+        payloads: list[bytes] = []
+        checked: list[BoCmd | None] = []
+        for command in batch:
+            try:
+                payload = encode(command)
+                checked.append(_decoder.decode(payload))
+            except (TypeError, ValueError, msgspec.ValidationError):
+                log.warning("malformed back-office command refused: %r", command)
+                checked.append(None)
+                continue
+            payloads.append(payload)
+        self.journal.append(payloads)
+        return checked
 
-    def apply(self, batch: list[BoCmd]) -> list[Code]:
+    def apply(self, checked: list[BoCmd | None]) -> list[Code]:
         """The other half, on the thread that owns the ledger, after ``write``."""
         results = []
-        for command in batch:
+        for command in checked:
+            if command is None:
+                results.append(Code.MALFORMED_COMMAND)
+                continue
             try:
                 results.append(self.ledger.apply(command))
             except Exception:  # a bug in one command must not stop booking the rest
