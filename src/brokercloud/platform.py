@@ -30,7 +30,7 @@ from rich.console import Console
 
 from brokercloud.backoffice.feed import CoreFeed
 from brokercloud.backoffice.store import BackOffice
-from brokercloud.backoffice.to_core import holdings_for_core, settle_due
+from brokercloud.backoffice.to_core import start_day, start_days_forever
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
@@ -182,7 +182,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     data = Path(options.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     registry = demo_registry([broker for broker, _ in DEMO_BROKERS], options.lines_per_broker)
-    now_ms = int(datetime.datetime.now().timestamp() * 1000)
+    now_ms = _now_ms()
     core = Core(data / "core")
     if not core.state.brokers:
         core.execute(demo_reference(now_ms) + _staff_commands(now_ms))
@@ -207,12 +207,14 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
             pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
                             exchange.fix_port, usage=usage)
             await pool.start()
-            today = datetime.datetime.now(TAIWAN).date()
-            await settle_due(office, sequencer, today)
-            at_ms = int(datetime.datetime.now().timestamp() * 1000)
-            for command in holdings_for_core(core.state, office.ledger, today, at_ms):
-                await sequencer.submit(command)  # the day starts from the settled books
-            return pool.stop
+            await start_day(office, sequencer, _taiwan_today(), _now_ms())
+            days = asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
+                                                          _now_ms))
+
+            async def stop() -> None:
+                days.cancel()
+                await pool.stop()
+            return stop
 
         app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
                          nonces=nonces, line_usage=usage,
@@ -237,6 +239,14 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         quotes.cancel()
         booking.cancel()
     _close_stores(core, feed, office, nonces, identities)
+
+
+def _taiwan_today() -> datetime.date:
+    return datetime.datetime.now(TAIWAN).date()
+
+
+def _now_ms() -> int:
+    return int(datetime.datetime.now().timestamp() * 1000)
 
 
 def _close_stores(core: Core, feed: CoreFeed, office: BackOffice, nonces: NonceStore,

@@ -14,7 +14,12 @@ from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.feed import CoreFeed, commands_for
 from brokercloud.backoffice.margin import DisposalOrder
 from brokercloud.backoffice.store import BackOffice
-from brokercloud.backoffice.to_core import disposal_commands, holdings_for_core, settle_due
+from brokercloud.backoffice.to_core import (
+    disposal_commands,
+    holdings_for_core,
+    settle_due,
+    start_days_forever,
+)
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
@@ -101,3 +106,44 @@ def test_holdings_for_core_when_next_day_then_yesterdays_trades_count(tmp_path: 
     assert desk.account().available_shares("2330") == 14_000
     assert holdings_for_core(desk.state, office.ledger, date(2025, 11, 26), wednesday) == []
     office.close()
+
+
+def test_start_days_forever_when_the_date_turns_then_the_new_day_settles_without_a_restart(
+        tmp_path: Path) -> None:
+    """serve runs across days: Thursday's turn settles Tuesday's trades (this investor cannot
+    pay, so the core then refuses them) while the platform keeps running."""
+    days = [TUE]
+
+    async def scenario() -> Code:
+        core = Core(tmp_path / "core", fsync=False)
+        core.execute(reference_commands())
+        office = BackOffice(tmp_path / "backoffice", fsync=False)
+        feed = CoreFeed(office, core.state)
+        feed.catch_up()
+        async with Sequencer(core, [feed]) as sequencer:
+            turning = asyncio.create_task(start_days_forever(
+                office, sequencer, lambda: days[-1], lambda: T0 + 5_000, poll_s=0.01))
+            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+            order_id = accepted.order_id  # type: ignore[union-attr]
+            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                    exec_id="X1", price=7_620, qty=1_000))
+            feed.drain()
+            await asyncio.sleep(0.05)
+            assert THU not in office.ledger.settled  # the same day: nothing moves
+            days.append(THU)
+            for _ in range(200):
+                if THU in office.ledger.settled:
+                    break
+                await asyncio.sleep(0.01)
+            turning.cancel()
+            [rejected] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 6_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+        office.close()
+        core.close()
+        return rejected.code  # type: ignore[union-attr]
+
+    assert asyncio.run(scenario()) == Code.ACCOUNT_DEFAULTED

@@ -7,6 +7,9 @@ commands to its sequencer like any other client, and each is durable in the core
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from datetime import date
 
 from brokercloud.backoffice import commands as b
@@ -20,6 +23,8 @@ from brokercloud.core.state import CoreState
 from brokercloud.market.lots import BOARD_LOT, MAX_BOARD_LOT_SHARES
 from brokercloud.market.orders import OrderType
 from brokercloud.market.sessions import Session
+
+log = logging.getLogger("brokercloud.backoffice.to_core")
 
 
 def due_settlements(ledger: Ledger, today: date) -> list[b.Settle]:
@@ -74,6 +79,35 @@ def holdings_for_core(state: CoreState, ledger: Ledger, today: date,
                 commands.append(c.SetHolding(at=at, account=name, symbol=symbol,
                                              shares=shares.get(symbol, 0)))
     return commands
+
+
+async def start_day(office: BackOffice, sequencer: Sequencer, today: date,
+                    at: int) -> list[Code]:
+    """What a day starts with, at start-up or when the date turns: settle what is due (the
+    core learns of defaults), then give the core the day's opening holdings."""
+    codes = await settle_due(office, sequencer, today)
+    for command in holdings_for_core(sequencer.core.state, office.ledger, today, at):
+        await sequencer.submit(command)
+    return codes
+
+
+async def start_days_forever(office: BackOffice, sequencer: Sequencer,
+                             today: Callable[[], date], now_ms: Callable[[], int],
+                             poll_s: float = 30.0) -> None:
+    """A platform that runs for days starts each new date as it started up: without this,
+    T+2 would settle only at the next restart. Checked every ``poll_s``; a failure is logged
+    and tried again at the next date, never taking the platform down."""
+    started = today()
+    while True:
+        await asyncio.sleep(poll_s)
+        day = today()
+        if day == started:
+            continue
+        started = day
+        try:
+            await start_day(office, sequencer, day, now_ms())
+        except Exception:
+            log.exception("starting the back office's day %s failed", day)
 
 
 DISPOSAL_USER = "backoffice"  # who the core's audit trail names for forced disposals
