@@ -9,9 +9,10 @@ closing brought in (a sell's value less commission, tax and financing interest; 
 value plus commission) against it. Long positions (cash and margin buys: financing changes
 who pays, not what the shares cost) and short positions are kept apart per symbol.
 
-Shares the account held before its first booked buy (opening depository holdings) have no
-cost the back office knows: selling them realizes nothing and is counted in
-``uncosted_shares`` instead, so a P&L figure is never made up.
+Shares with no cost the back office knows (opening depository holdings, bought before the
+books started) are not in the average: a sale closes the costed shares first, and the part
+beyond them realizes nothing and is counted in ``uncosted_shares``, so no P&L figure is made
+up.
 """
 
 from __future__ import annotations

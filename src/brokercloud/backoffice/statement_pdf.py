@@ -35,9 +35,10 @@ _CASH_KINDS = {"deposit": "存入 Deposit", "top_up": "補繳 Top-up",
 _LINE = 5.5  # mm per table row
 
 
-def find_font() -> Path:
+def find_font(candidates: Sequence[str] = FONT_CANDIDATES) -> Path:
+    """The font named by ``BROKERCLOUD_CJK_FONT``, else the first candidate installed."""
     named = os.environ.get(FONT_ENV)
-    for candidate in ([named] if named else []) + list(FONT_CANDIDATES):
+    for candidate in ([named] if named else []) + list(candidates):
         if Path(candidate).is_file():
             return Path(candidate)
     raise CustomerError(Code.STATEMENT_FONT_MISSING)
