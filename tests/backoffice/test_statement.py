@@ -161,3 +161,15 @@ def test_statement_command_when_unknown_account_or_bad_month_then_code_and_exit_
     assert main(["statement", ACCOUNT, "--month", "2026-11", "--data-dir",
                  str(tmp_path / "nowhere"), "-o", str(output)]) == 2
     assert not output.exists()
+
+
+def test_render_when_many_trades_then_pages_break_and_every_trade_is_listed() -> None:
+    books = ledger()
+    for n in range(80):  # 80 odd-lot buys of 1 to 80 shares at 1,000.00
+        assert books.apply(fill(BUY, n + 1, 100_000, order_id=f"B{n}")) == Code.OK
+    pdf = render(statement(books, BROKER, ACCOUNT, "2026-11"))
+    pages, text = _text(pdf)
+    assert pages >= 2
+    # bought 1 + 2 + ... + 80 = 3,240 shares: NT$3,240,000
+    assert "3,240,000" in text
+    assert text.count("買 Buy") == 80

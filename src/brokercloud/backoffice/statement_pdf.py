@@ -80,6 +80,8 @@ class _Document(FPDF):
     def bar_chart(self, days: Sequence[tuple[date, int]], height: float = 40) -> None:
         """Each trading day's net amount as a bar from a zero line: up green (receivable),
         down red (payable), scaled to the largest."""
+        if self.get_y() + height + 10 > self.page_break_trigger:
+            self.add_page()  # the chart is drawn in one piece, never across a page break
         left, width = self.l_margin, self.epw
         top = self.get_y() + 2
         largest = max((abs(net) for _, net in days), default=0) or 1
