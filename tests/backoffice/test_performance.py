@@ -10,6 +10,7 @@ from tests.backoffice.support import (
     ACCOUNT,
     BROKER,
     BUY,
+    CASH,
     MARGIN,
     OTHER_ACCOUNT,
     SELL,
@@ -49,7 +50,7 @@ def test_performance_when_part_sold_then_average_cost_realized_and_rest_marked()
     assert (result.commission, result.tax, result.uncosted_shares) == (
         2_850 + 1_439 + 2_180, 4_590, 0)
     # 1,500 left costing 3,014,289 - 1,507,144 = 1,507,145, worth 1,545,000 at 1,030
-    assert result.positions == [Position(TSMC, 1_500, 1_507_145, 103_000, 37_855)]
+    assert result.positions == [Position(TSMC, CASH, 1_500, 1_507_145, 103_000, 37_855)]
     assert result.unrealized == 37_855
 
 
@@ -83,7 +84,7 @@ def test_performance_when_short_open_then_gain_if_price_fell() -> None:
     books = ledger()
     assert books.apply(fill(SELL, 1_000, 100_000, credit=SHORT)) == Code.OK
     result = performance(books, BROKER, ACCOUNT, WED, WED, {TSMC: 98_000})
-    assert result.positions == [Position(TSMC, -1_000, 994_775, 98_000, 994_775 - 980_000)]
+    assert result.positions == [Position(TSMC, SHORT, -1_000, 994_775, 98_000, 994_775 - 980_000)]
 
 
 def test_performance_when_margin_sold_then_interest_is_a_cost() -> None:

@@ -16,6 +16,7 @@ from tests.backoffice.support import (
     ETF,
     MARGIN,
     OTHER_ACCOUNT,
+    OTHER_BROKER,
     SELL,
     THU,
     TSMC,
@@ -26,7 +27,7 @@ from tests.backoffice.support import (
 )
 
 from brokercloud.backoffice import commands as b
-from brokercloud.backoffice.cash import CashKind, CashMove
+from brokercloud.backoffice.cash import CashKind, CashMove, cash_movements
 from brokercloud.backoffice.customers import CustomerError
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.statement import StatementHolding, statement
@@ -69,6 +70,10 @@ def test_statement_when_month_traded_then_trades_holdings_cash_and_days_by_hand(
         (WED, BUY, 2_000, -2_002_850), (WED, BUY, 10_000, -306_085), (THU, SELL, 1_000, 1_005_531)]
     assert (report.bought, report.sold, report.commission, report.tax, report.net) == (
         2_762_000, 1_010_000, 2_850 + 1_085 + 1_439, 3_030, -1_303_404)
+    # average cost, cash and margin apart: Thursday sold 1,000 of 2,000 costing 2,002,850,
+    # 1,005,531 - 1,001,425 = 4,106; open at 1,030.00: cash 1,000 (1,030,000 - 1,001,425)
+    # and margin 10,000 (10,300,000 - 763,085); the opening shares have no cost
+    assert (report.realized, report.unrealized) == (4_106, 28_575 + 9_536_915)
     # 20,000 opening + 2,000 - 1,000 (the December buy is after the month); at 1,030.00
     assert report.holdings == [
         StatementHolding(ETF, 20_000, 0, 0, None, None),
@@ -89,6 +94,12 @@ def test_statement_when_other_brokers_account_then_refused() -> None:
     assert refused.value.code == Code.UNKNOWN_CUSTOMER
 
 
+def test_cash_movements_when_other_broker_asks_then_nothing() -> None:
+    books = _november()
+    assert cash_movements(books, OTHER_BROKER, ACCOUNT, NOV_2, MON) == []
+    assert len(cash_movements(books, BROKER, ACCOUNT, NOV_2, MON)) == 4
+
+
 def _text(pdf: bytes) -> tuple[int, str]:
     reader = PdfReader(io.BytesIO(pdf))
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
@@ -101,7 +112,7 @@ def test_render_when_statement_then_pdf_with_chinese_title_and_totals() -> None:
     pages, text = _text(pdf)
     assert pages == 1
     for expected in ("對帳單", "12345678", "王小明", "-1,303,404", "31,930,000", "-2,308,935",
-                     "1,005,531", "存入 Deposit", "融資"):
+                     "1,005,531", "存入 Deposit", "融資", "realized 4,106"):
         assert expected in text, expected
 
 

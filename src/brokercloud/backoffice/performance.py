@@ -6,8 +6,9 @@ what opening it cost in cash, commission included (a buy's value plus commission
 sale's proceeds net of commission, tax and the short-sale fee); closing part of it takes the
 same share of that cost, truncated to NT$1 (``cost * closed // open``), and realizes what
 closing brought in (a sell's value less commission, tax and financing interest; a cover's
-value plus commission) against it. Long positions (cash and margin buys: financing changes
-who pays, not what the shares cost) and short positions are kept apart per symbol.
+value plus commission) against it. Cash, margin (financed) and short positions are kept apart
+per symbol, as the ledger keeps them: a margin sell repays financed shares, a cash sell sells
+free ones.
 
 Shares with no cost the back office knows (opening depository holdings, bought before the
 books started) are not in the average: a sale closes the costed shares first, and the part
@@ -38,6 +39,7 @@ class Position(msgspec.Struct, frozen=True):
     price given for the symbol)."""
 
     symbol: str
+    credit: Credit
     qty: int
     cost: int
     price: int | None
@@ -62,7 +64,7 @@ class Performance(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Open:
-    """One symbol's long or short position as average cost sees it."""
+    """One symbol's cash, margin or short position as average cost sees it."""
 
     __slots__ = ("cost", "qty")
 
@@ -104,15 +106,14 @@ def performance(ledger: Ledger, broker: str, account: str, first: date, last: da
         raise CustomerError(Code.UNKNOWN_CUSTOMER)
     if any(type(price) is not int or price <= 0 for price in prices.values()):
         raise CustomerError(Code.INVALID_MARK_PRICE)
-    longs: dict[str, _Open] = {}
-    shorts: dict[str, _Open] = {}
+    books: dict[tuple[str, Credit], _Open] = {}
     realized = commission = tax = fees = interest = uncosted = 0
     for booking in sorted(bookings_of(ledger, broker, account),
                           key=lambda booking: booking.trade_date):
         if booking.trade_date > last:
             continue
         short = booking.credit is Credit.SHORT
-        book = (shorts if short else longs).setdefault(booking.symbol, _Open())
+        book = books.setdefault((booking.symbol, booking.credit), _Open())
         cash = _cash_in(booking)
         opening = booking.side is (Side.SELL if short else Side.BUY)
         in_period = booking.trade_date >= first
@@ -129,24 +130,25 @@ def performance(ledger: Ledger, broker: str, account: str, first: date, last: da
             tax += booking.tax
             fees += booking.fee
             interest += booking.interest
-    positions = _positions(longs, 1, prices) + _positions(shorts, -1, prices)
+    positions = _positions(books, prices)
     return Performance(
         account=account, first=first, last=last, realized=realized,
         unrealized=sum(p.unrealized for p in positions if p.unrealized is not None),
         commission=commission, tax=tax, short_fees=fees, interest=interest,
-        uncosted_shares=uncosted, positions=sorted(positions, key=lambda p: (p.symbol, p.qty)))
+        uncosted_shares=uncosted, positions=sorted(positions, key=lambda p: (p.symbol, p.credit)))
 
 
-def _positions(books: dict[str, _Open], sign: int,
+def _positions(books: dict[tuple[str, Credit], _Open],
                prices: Mapping[str, int]) -> list[Position]:
     """Open positions; a long gains what its value exceeds its cost, a short what its
     proceeds exceed the value it must buy back at."""
     found = []
-    for symbol, book in books.items():
+    for (symbol, credit), book in books.items():
         if not book.qty:
             continue
+        sign = -1 if credit is Credit.SHORT else 1
         price = prices.get(symbol)
         unrealized = (None if price is None
                       else sign * (trade_value(price, book.qty) - book.cost))
-        found.append(Position(symbol, sign * book.qty, book.cost, price, unrealized))
+        found.append(Position(symbol, credit, sign * book.qty, book.cost, price, unrealized))
     return found

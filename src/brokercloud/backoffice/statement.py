@@ -1,5 +1,6 @@
 """The monthly statement (對帳單) of one account, as data: the month's trades, the holdings at
-the month's end, the month's cash movements and the net amount of each trading day. Rendering
+the month's end, the month's cash movements, the net amount of each trading day and the
+month's P&L (``performance``: average cost). Rendering
 is ``statement_pdf``'s job, so the numbers are tested apart from the layout.
 
 Holdings at the month's end are on a trade-date basis (what the account had traded so far,
@@ -20,6 +21,7 @@ from brokercloud.backoffice.booking import Booking
 from brokercloud.backoffice.cash import CashMove, cash_movements
 from brokercloud.backoffice.customers import month_period, trade_history
 from brokercloud.backoffice.ledger import Ledger
+from brokercloud.backoffice.performance import performance
 from brokercloud.backoffice.queries import bookings_of
 from brokercloud.core.commands import Credit
 from brokercloud.market.fees import trade_value
@@ -54,6 +56,8 @@ class Statement(msgspec.Struct, frozen=True, kw_only=True):
     commission: int
     tax: int
     net: int  # the month's trades' net amount (+ receivable, - payable)
+    realized: int  # P&L realized in the month, average cost
+    unrealized: int  # of the positions open at the month's end, at the prices given
 
 
 def statement(ledger: Ledger, broker: str, account: str, month: str, *, name: str = "",
@@ -62,6 +66,8 @@ def statement(ledger: Ledger, broker: str, account: str, month: str, *, name: st
     ``prices`` (NT$0.01) value the holdings, by default the last marked prices."""
     first, last = month_period(month)
     trades = trade_history(ledger, broker, account, first, last)
+    priced = ledger.prices if prices is None else prices
+    result = performance(ledger, broker, account, first, last, priced)
     daily: dict[date, int] = {}
     for booking in trades:
         daily[booking.trade_date] = daily.get(booking.trade_date, 0) + booking.net
@@ -69,15 +75,15 @@ def statement(ledger: Ledger, broker: str, account: str, month: str, *, name: st
     return Statement(
         broker=broker, account=account, name=name, branch=branch, first=first, last=last,
         trades=trades,
-        holdings=_holdings(ledger, broker, account, last,
-                           ledger.prices if prices is None else prices),
+        holdings=_holdings(ledger, broker, account, last, priced),
         cash=cash_movements(ledger, broker, account, first, last),
         daily_net=[(day, daily.get(day, 0)) for day in days
                    if ledger.calendar.is_trading_day(day)],
         bought=sum(b.value for b in trades if b.side is Side.BUY),
         sold=sum(b.value for b in trades if b.side is Side.SELL),
         commission=sum(b.commission for b in trades), tax=sum(b.tax for b in trades),
-        net=sum(b.net for b in trades))
+        net=sum(b.net for b in trades), realized=result.realized,
+        unrealized=result.unrealized)
 
 
 def _holdings(ledger: Ledger, broker: str, account: str, last: date,

@@ -127,6 +127,10 @@ def render(statement: Statement) -> bytes:
                    f"{_money(statement.sold)}  手續費 commission {_money(statement.commission)}"
                    f"  交易稅 tax {_money(statement.tax)}  淨額 net {_money(statement.net)}",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 6, f"損益 P&L (平均成本 average cost): 已實現 realized "
+                   f"{_money(statement.realized)}  未實現 unrealized "
+                   f"{_money(statement.unrealized)} (at the prices below)",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.heading(f"月底庫存 Holdings at {statement.last:%Y-%m-%d}")
     pdf.table((24, 30, 30, 30, 30, 36),
               ("代號 Symbol", "現股 Shares", "融資 Financed", "融券 Short", "價格 Price",
