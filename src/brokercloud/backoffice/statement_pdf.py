@@ -16,9 +16,12 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from brokercloud.backoffice.cash import CashKind
 from brokercloud.backoffice.customers import CustomerError
 from brokercloud.backoffice.statement import Statement
 from brokercloud.codes import Code
+from brokercloud.core.commands import Credit
+from brokercloud.market.orders import Side
 
 FONT_ENV = "BROKERCLOUD_CJK_FONT"
 FONT_CANDIDATES = (
@@ -28,10 +31,10 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/arphic-bsmi00lp/bsmi00lp.ttf",
 )
 _FAMILY = "cjk"
-_SIDES = {"buy": "買 Buy", "sell": "賣 Sell"}
-_CREDITS = {"cash": "現股", "margin": "融資", "short": "融券"}
-_CASH_KINDS = {"deposit": "存入 Deposit", "top_up": "補繳 Top-up",
-               "settlement": "交割 Settlement", "default": "違約 Default"}
+_SIDES = {Side.BUY: "買 Buy", Side.SELL: "賣 Sell"}
+_CREDITS = {Credit.CASH: "現股", Credit.MARGIN: "融資", Credit.SHORT: "融券"}
+_CASH_KINDS = {CashKind.DEPOSIT: "存入 Deposit", CashKind.TOP_UP: "補繳 Top-up",
+               CashKind.SETTLEMENT: "交割 Settlement", CashKind.DEFAULT: "違約 Default"}
 _LINE = 5.5  # mm per table row
 
 
@@ -65,7 +68,7 @@ class _Document(FPDF):
         self.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def table(self, widths: Sequence[float], header: Sequence[str],
-              rows: Sequence[Sequence[str]], left: int = 2) -> None:
+              rows: Sequence[Sequence[str]], left: int) -> None:
         """The first ``left`` columns left-aligned, the rest (numbers) right-aligned."""
         self.set_font(_FAMILY, size=8)
         for cells, border in [(header, "B")] + [(row, "") for row in rows]:
@@ -118,10 +121,9 @@ def render(statement: Statement) -> bytes:
     pdf.table((18, 14, 16, 12, 16, 16, 24, 16, 16, 24),
               ("日期 Date", "代號", "買賣", "類別", "股數 Qty", "價格 Price", "價金 Value",
                "手續費", "交易稅", "淨收付 Net"),
-              [(f"{t.trade_date:%m-%d}", t.symbol, _SIDES[t.side.name.lower()],
-                _CREDITS[t.credit.value], f"{t.qty:,}", _price(t.price), _money(t.value),
-                _money(t.commission), _money(t.tax), _money(t.net))
-               for t in statement.trades])
+              [(f"{t.trade_date:%m-%d}", t.symbol, _SIDES[t.side], _CREDITS[t.credit],
+                f"{t.qty:,}", _price(t.price), _money(t.value), _money(t.commission),
+                _money(t.tax), _money(t.net)) for t in statement.trades], left=4)
     pdf.set_font(_FAMILY, size=9)
     pdf.cell(0, 6, f"合計 Totals: 買進 bought {_money(statement.bought)}  賣出 sold "
                    f"{_money(statement.sold)}  手續費 commission {_money(statement.commission)}"
@@ -139,8 +141,8 @@ def render(statement: Statement) -> bytes:
                 _price(h.price), _money(h.value)) for h in statement.holdings], left=1)
     pdf.heading("資金異動 Cash movements")
     pdf.table((30, 50, 40), ("日期 Date", "項目 Kind", "金額 Amount"),
-              [(f"{m.on:%Y-%m-%d}" if m.on else "-", _CASH_KINDS[m.kind.value],
-                _money(m.amount)) for m in statement.cash])
+              [(f"{m.on:%Y-%m-%d}" if m.on else "-", _CASH_KINDS[m.kind],
+                _money(m.amount)) for m in statement.cash], left=2)
     pdf.heading("每日淨收付 Daily net amount")
     pdf.bar_chart(statement.daily_net)
     return bytes(pdf.output())
