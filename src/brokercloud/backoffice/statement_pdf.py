@@ -87,7 +87,8 @@ class _Document(FPDF):
             self.add_page()  # the chart is drawn in one piece, never across a page break
         left, width = self.l_margin, self.epw
         top = self.get_y() + 2
-        largest = max((abs(net) for _, net in days), default=0) or 1
+        peak = max((abs(net) for _, net in days), default=0)
+        largest = peak or 1  # the scale; a month without trades draws no bars
         zero = top + height / 2
         self.set_draw_color(120)
         self.rect(left, top, width, height)
@@ -101,7 +102,7 @@ class _Document(FPDF):
                 self.set_fill_color(*((40, 150, 60) if net > 0 else (200, 50, 50)))
                 self.rect(x, zero - bar if net > 0 else zero, slot * 0.6, bar, style="F")
             self.text(x, top + height + 3, f"{day.day}")
-        self.text(left, top - 0.5, f"max {_money(largest)}")
+        self.text(left, top - 0.5, f"max {_money(peak)}")
         self.set_y(top + height + 5)
 
 
