@@ -100,6 +100,16 @@ def test_cash_movements_when_other_broker_asks_then_nothing() -> None:
     assert len(cash_movements(books, BROKER, ACCOUNT, NOV_2, MON)) == 4
 
 
+def test_ledger_when_snapshot_predates_cash_moves_then_opens_with_none() -> None:
+    books = _november()
+    state = books.__getstate__()
+    del state["cash_moves"]  # what a snapshot written before they were kept holds
+    restored = Ledger.__new__(Ledger)
+    restored.__setstate__(state)
+    assert restored.cash_moves == []
+    assert statement(restored, BROKER, ACCOUNT, "2026-11").net == -1_303_404
+
+
 def _text(pdf: bytes) -> tuple[int, str]:
     reader = PdfReader(io.BytesIO(pdf))
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
@@ -156,6 +166,7 @@ def test_statement_command_when_account_known_then_pdf_written_and_journal_untou
     assert pages == 1
     assert "王小明" in text and "總公司" not in text and "001" in text
     assert "-1,303,404" in text
+    assert "2026-11-02 存入 Deposit 100,000" in text  # the value date survives the journal
     assert "wrote" in capsys.readouterr().out
 
 
