@@ -70,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("load", help="journal a start-of-day file into the middle office")
     load.add_argument("file", help="the start-of-day JSON file (format: brokercloud.core.loader)")
     load.add_argument("--data-dir", default="brokercloud-data/core")
+    statement = commands.add_parser(
+        "statement", help="write one account's monthly statement (對帳單) as a PDF from a "
+                          "platform's data directory")
+    statement.add_argument("account")
+    statement.add_argument("--month", required=True, help="YYYY-MM")
+    statement.add_argument("--data-dir", default="brokercloud-data",
+                           help="the platform's data directory (serve --data-dir)")
+    statement.add_argument("-o", "--output", required=True, help="the PDF file to write")
     bench = commands.add_parser("bench", help="run one benchmark; the last line is JSON")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     client_commands.add_parsers(commands)
@@ -93,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from brokercloud.core.load_command import load  # noqa: PLC0415
 
         return load(args.file, args.data_dir)
+    if args.command == "statement":
+        from brokercloud.backoffice.statement_command import write_statement  # noqa: PLC0415
+
+        return write_statement(args.account, args.month, args.data_dir, args.output)
     if args.command == "exchange":
         from brokercloud.exchange.standalone import StandaloneOptions, run  # noqa: PLC0415
 

@@ -6,7 +6,7 @@ Ranges: 1xxx basic order checks (market rules), 2xxx the middle office (20xx com
 orders, 21xx account, 22xx stock attributes, 23xx trade attributes, 24xx regulator, 25xx
 tiered approval, 26xx exchange reports that contradict the order), 3xxx exchange order
 handling, 31xx reasons an exchange order ended without a fill, 35xx the exchange's network
-front, 6xxx the back office (60xx booking, 61xx settlement).
+front, 6xxx the back office (60xx booking, 61xx settlement, 62xx customer management).
 Later subsystems take the free ranges.
 """
 
@@ -86,6 +86,12 @@ class Code(enum.IntEnum):
     ALREADY_SETTLED = 6102
     SETTLEMENT_OUT_OF_ORDER = 6103
     INVESTOR_DEFAULTED = 6104
+    # 62xx: customer management (master data, performance, statements)
+    UNKNOWN_CUSTOMER = 6201
+    INVALID_PERIOD = 6202
+    INVALID_BONUS_RATE = 6203
+    INVALID_MARK_PRICE = 6204
+    STATEMENT_FONT_MISSING = 6205
     # 40xx: identities and sessions
     INVALID_CREDENTIALS = 4001
     USER_LOCKED = 4002
@@ -263,6 +269,22 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.INVESTOR_DEFAULTED: (
         "The investor did not pay for the day's trades by the settlement deadline.",
         "投資人未於交割期限前完成交割，列為違約。"),
+    Code.UNKNOWN_CUSTOMER: (
+        "No such account at this broker.", "本券商查無此帳戶。"),
+    Code.INVALID_PERIOD: (
+        "The period is not valid: give a month as YYYY-MM, or a first day not after the last.",
+        "查詢期間無效：月份請以 YYYY-MM 表示，起日不得晚於迄日。"),
+    Code.INVALID_BONUS_RATE: (
+        "A bonus rate is a whole number of parts per million of commission, zero or more.",
+        "獎金比率須為手續費之百萬分之一整數倍，且不得為負。"),
+    Code.INVALID_MARK_PRICE: (
+        "A price for valuing holdings must be a positive whole number of NT$0.01.",
+        "庫存評價價格須為以 0.01 元為單位之正整數。"),
+    Code.STATEMENT_FONT_MISSING: (
+        "No Traditional Chinese font is installed for the statement PDF: install the Debian "
+        "package fonts-wqy-microhei or set BROKERCLOUD_CJK_FONT to a TTF or TTC file.",
+        "找不到對帳單 PDF 所需之繁體中文字型：請安裝 Debian 套件 fonts-wqy-microhei，"
+        "或以 BROKERCLOUD_CJK_FONT 指定 TTF/TTC 字型檔。"),
     Code.INVALID_CREDENTIALS: ("The user ID or password is wrong.", "帳號或密碼錯誤。"),
     Code.USER_LOCKED: (
         "Too many failed logins: the user is locked for a while.",

@@ -59,10 +59,12 @@ class SetHolding(BoCmd):
 
 
 class Deposit(BoCmd):
-    """Cash arriving in the investor's settlement bank account (what T+2 debits)."""
+    """Cash arriving in the investor's settlement bank account (what T+2 debits). ``on``:
+    the bank's value date, for the monthly statement (None: not known)."""
 
     account: str
     amount: int
+    on: date | None = None
 
 
 class BookFill(BoCmd):
@@ -100,10 +102,12 @@ class MarkPrices(BoCmd):
 
 
 class TopUp(BoCmd):
-    """Cash from the investor's bank account to their margin collateral (meeting a call)."""
+    """Cash from the investor's bank account to their margin collateral (meeting a call).
+    ``on``: the date it moved, for the monthly statement (None: not known)."""
 
     account: str
     amount: int
+    on: date | None = None
 
 
 class Settle(BoCmd):

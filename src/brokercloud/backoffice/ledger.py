@@ -24,6 +24,7 @@ import msgspec
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.accounts import FREE, OWED, PLEDGED, AccountBooks, AccountDay
 from brokercloud.backoffice.booking import NOTHING_RELEASED, Booking, Release, book
+from brokercloud.backoffice.cash import CashKind, CashMove
 from brokercloud.backoffice.margin import (
     TOP_UP_DAYS,
     Call,
@@ -84,6 +85,7 @@ class Ledger:
         self.priced_on: date | None = None
         self.margin_calls: list[MarginCall] = []
         self.disposals: list[DisposalOrder] = []
+        self.cash_moves: list[CashMove] = []  # deposits and top-ups, for statements
         self.feed = NetFeed()
         self._settle_dates: dict[date, date | None] = {}
         self._handlers = self._make_handlers()
@@ -96,6 +98,7 @@ class Ledger:
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("cash_moves", [])  # a snapshot from before they were kept
         self.__dict__.update(state)
         self.feed = NetFeed()
         self._handlers = self._make_handlers()
@@ -175,6 +178,8 @@ class Ledger:
         if not _whole(cmd.amount) or cmd.amount <= 0:
             return Code.INVALID_REFERENCE_DATA
         books.bank += cmd.amount
+        self.cash_moves.append(CashMove(books.broker, cmd.account, cmd.on, CashKind.DEPOSIT,
+                                        cmd.amount))
         return Code.OK
 
     # -- booking ---------------------------------------------------------------------------------
@@ -279,6 +284,8 @@ class Ledger:
             return Code.TOP_UP_EXCEEDS_BANK_BALANCE
         books.bank -= cmd.amount
         books.collateral += cmd.amount
+        self.cash_moves.append(CashMove(books.broker, cmd.account, cmd.on, CashKind.TOP_UP,
+                                        -cmd.amount))
         self.books.broker_cash[books.broker] = self.books.broker_cash.get(
             books.broker, 0) + cmd.amount  # the broker holds it for the investor
         if books.call is not None and self.priced_on is not None:
