@@ -107,6 +107,26 @@ def test_commands_for_when_account_opened_then_registered_once_with_its_holdings
     office.close()
 
 
+def test_commands_for_when_discount_changed_later_then_fills_book_at_the_new_rate(
+        tmp_path: Path) -> None:
+    """A discount the administrator sets after the account reached the back office applies to
+    the next fills, and the holdings are not registered again."""
+    desk = Desk()
+    office = office_for(tmp_path, desk)
+    events = desk.do(c.SetCommissionDiscount(at=T0 + 1, account=ACCOUNT, discount_bp=6_000))
+    commands = commands_for(desk.state, office.ledger, events)
+    assert [type(x).__name__ for x in commands] == ["RegisterAccount"]
+    office.execute(commands)
+    buy = desk.live(qty=1_000, price=7_620)
+    [booked] = commands_for(desk.state, office.ledger, desk.fill(buy, 1_000, price=7_620))
+    office.execute([booked])
+    booking = office.ledger.booking(buy, booked.exec_id)  # type: ignore[union-attr]
+    # 76,200 x 0.1425% x 60% = 65.15 -> 65 (the old full rate: 108.58 -> 108)
+    assert booking is not None and booking.commission == 65
+    assert commands_for(desk.state, office.ledger, events) == []  # the same terms: nothing
+    office.close()
+
+
 def test_trade_date_when_around_taiwan_midnight_then_as_the_time_zone_says() -> None:
     midnight = int(datetime(2026, 11, 26, tzinfo=TAIWAN).timestamp() * 1000)
     for at in (midnight - 1, midnight, midnight + 1, T0, 0, 1_893_456_000_000):

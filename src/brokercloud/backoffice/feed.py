@@ -34,18 +34,22 @@ log = logging.getLogger("brokercloud.backoffice.feed")
 
 def reference_from_core(state: CoreState, ledger: Ledger) -> list[b.BoCmd]:
     """Brokers, symbols and accounts the back office does not know yet, with the opening
-    depository balances of new accounts."""
+    depository balances of new accounts; and the commission terms of known accounts whose
+    terms the core changed since (a discount set by the broker's administrator)."""
     commands: list[b.BoCmd] = [b.RegisterBroker(broker=broker) for broker in state.brokers
                                if broker not in ledger.brokers]
     commands += [b.RegisterSymbol(symbol=symbol, kind=listed.instrument.kind)
                  for symbol, listed in state.listed.items() if symbol not in ledger.kinds]
     for name, account in state.accounts.items():
-        if name in ledger.accounts:
+        known = ledger.accounts.get(name)
+        if known is not None and (known.fees, known.day_trading) == (account.fees,
+                                                                     account.day_trading):
             continue
         commands.append(b.RegisterAccount(account=name, broker=account.broker, fees=account.fees,
                                           day_trading=account.day_trading))
-        commands += [b.SetHolding(account=name, symbol=symbol, shares=shares)
-                     for symbol, shares in account.holdings.items()]
+        if known is None:
+            commands += [b.SetHolding(account=name, symbol=symbol, shares=shares)
+                         for symbol, shares in account.holdings.items()]
     return commands
 
 
