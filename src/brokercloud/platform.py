@@ -30,7 +30,7 @@ from rich.console import Console
 
 from brokercloud.backoffice.feed import CoreFeed
 from brokercloud.backoffice.store import BackOffice
-from brokercloud.backoffice.to_core import start_day, start_days_forever
+from brokercloud.backoffice.to_core import mark_prices_forever, start_day, start_days_forever
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
@@ -48,7 +48,7 @@ from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool, specs_of
 from brokercloud.lines.usage import LineUsage
 from brokercloud.market.securities import demo_instruments
-from brokercloud.market.sessions import TAIWAN, at
+from brokercloud.market.sessions import TAIWAN, Session, at
 from brokercloud.shutdown import stop_on_signals
 
 log = logging.getLogger("brokercloud.platform")
@@ -175,6 +175,7 @@ async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncItera
 
 #: How late an overdue approval may leave the supervisors' queue (one journaled command each).
 EXPIRE_APPROVALS_EVERY_S = 5.0
+MARK_PRICES_EVERY_S = 60.0  # margin maintenance ratios follow the market this closely
 
 
 async def serve_platform(options: ServeOptions, console: Console | None = None) -> None:
@@ -208,11 +209,16 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
                             exchange.fix_port, usage=usage)
             await pool.start()
             await start_day(office, sequencer, _taiwan_today(), _now_ms())
-            days = asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
-                                                          _now_ms))
+            timers = [
+                asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
+                                                       _now_ms)),
+                asyncio.create_task(mark_prices_forever(
+                    office, sequencer, _taiwan_today, lambda: _last_prices(exchange),
+                    _now_ms, MARK_PRICES_EVERY_S))]
 
             async def stop() -> None:
-                days.cancel()
+                for timer in timers:
+                    timer.cancel()
                 await pool.stop()
             return stop
 
@@ -239,6 +245,13 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         quotes.cancel()
         booking.cancel()
     _close_stores(core, feed, office, nonces, identities)
+
+
+def _last_prices(exchange: RunningExchange) -> dict[str, int]:
+    """What margin accounts are valued at: each symbol's last regular-session trade, else its
+    reference price."""
+    return {symbol: listing.books[Session.REGULAR].last_price or listing.reference
+            for symbol, listing in exchange.gateway.exchange.listings.items()}
 
 
 def _taiwan_today() -> datetime.date:

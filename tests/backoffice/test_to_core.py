@@ -15,9 +15,12 @@ from brokercloud.backoffice.feed import CoreFeed, commands_for
 from brokercloud.backoffice.margin import DisposalOrder
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import (
+    DISPOSAL_USER,
     disposal_commands,
     holdings_for_core,
+    mark_prices,
     settle_due,
+    start_day,
     start_days_forever,
 )
 from brokercloud.codes import Code
@@ -147,3 +150,48 @@ def test_start_days_forever_when_the_date_turns_then_the_new_day_settles_without
         return rejected.code  # type: ignore[union-attr]
 
     assert asyncio.run(scenario()) == Code.ACCOUNT_DEFAULTED
+
+
+def test_mark_prices_when_a_call_runs_past_its_deadline_then_the_core_gets_the_sale_once(
+        tmp_path: Path) -> None:
+    """Marked at 59.0 the day after a margin buy at 76.2: a call; still 59.0 after the
+    deadline: the forced sale goes to the real core, once, however often prices are marked."""
+    async def scenario() -> list[c.PlaceOrder]:
+        core = Core(tmp_path / "core", fsync=False)
+        core.execute(reference_commands())
+        office = BackOffice(tmp_path / "backoffice", fsync=False)
+        feed = CoreFeed(office, core.state)
+        feed.catch_up()
+        tried: set[str] = set()
+        async with Sequencer(core, [feed]) as sequencer:
+            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1", client_ref="m1",
+                symbol="2330", side=Side.BUY, qty=10_000, price=7_620, credit=MARGIN))
+            order_id = accepted.order_id  # type: ignore[union-attr]
+            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                    exec_id="X1", price=7_620, qty=10_000))
+            feed.drain()
+            await mark_prices(office, sequencer, date(2025, 11, 26), {"2330": 5_900},
+                              T0 + 4_000, tried)
+            assert office.ledger.margin_calls and not office.ledger.disposals
+            for _ in range(3):
+                await mark_prices(office, sequencer, date(2025, 12, 1), {"2330": 5_900},
+                                  T0 + 5_000, tried)
+            # as after a restart, on a later day with the shares in the core's opening
+            # holdings (the core's duplicate check of client references is per day): the
+            # core's records alone prevent a repeat
+            office.execute([b.Deposit(account=ACCOUNT, amount=10_000_000)])
+            await start_day(office, sequencer, date(2025, 12, 2), T0 + 86_400_000)
+            tried.clear()
+            await mark_prices(office, sequencer, date(2025, 12, 2), {"2330": 5_900},
+                              T0 + 86_400_000, tried)
+            sales = [order for order in core.state.orders.values()
+                     if order.user == DISPOSAL_USER]
+        office.close()
+        core.close()
+        return sales  # type: ignore[return-value]
+
+    sales = asyncio.run(scenario())
+    assert [(order.side, order.credit, order.qty, order.order_type) for order in sales] == [
+        (SELL, MARGIN, 10_000, OrderType.MARKET)]

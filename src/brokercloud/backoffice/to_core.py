@@ -136,3 +136,38 @@ def disposal_commands(orders: list[DisposalOrder], prices: dict[str, int],
                 order_type=OrderType.LIMIT if odd else OrderType.MARKET,
                 session=Session.ODD_LOT if odd else Session.REGULAR, credit=order.credit))
     return commands
+
+
+def disposals_due(state: CoreState, ledger: Ledger, at: int) -> list[c.PlaceOrder]:
+    """The forced sales the core has not been given yet. Their client references name the
+    day they were decided, and the core refuses a reference twice only within a day, so the
+    core's own records of orders placed by the back office say what was sent already."""
+    sent = {order.client_ref for order in state.orders.values() if order.user == DISPOSAL_USER}
+    return [command for command in disposal_commands(ledger.disposals, ledger.prices, at)
+            if command.client_ref not in sent]
+
+
+async def mark_prices(office: BackOffice, sequencer: Sequencer, today: date,
+                      prices: dict[str, int], at: int, tried: set[str]) -> None:
+    """Value the margin accounts at ``prices`` (calls open or clear) and send the core every
+    forced sale now due. ``tried`` holds what this process sent already, so a sale the core
+    refuses is not sent again at every marking."""
+    office.execute([b.MarkPrices(date=today, prices=prices)])
+    for command in disposals_due(sequencer.core.state, office.ledger, at):
+        if command.client_ref not in tried:
+            tried.add(command.client_ref)
+            await sequencer.submit(command)
+
+
+async def mark_prices_forever(office: BackOffice, sequencer: Sequencer,
+                              today: Callable[[], date], prices: Callable[[], dict[str, int]],
+                              now_ms: Callable[[], int], every_s: float = 60.0) -> None:
+    """Maintenance ratios follow the market while the platform runs: marked every
+    ``every_s`` at the last prices; a failure is logged and tried at the next marking."""
+    tried: set[str] = set()
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await mark_prices(office, sequencer, today(), prices(), now_ms(), tried)
+        except Exception:
+            log.exception("marking the margin accounts failed")
