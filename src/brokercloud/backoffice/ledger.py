@@ -227,7 +227,7 @@ class Ledger:
                        release)
         self.bookings[key] = booking
         _record(booking, books, part)
-        if self.feed.listeners and cmd.account in self.feed.listeners:
+        if self.feed.wants(cmd.account):
             self.feed.publish(NetAmount(cmd.broker, cmd.account, cmd.trade_date, settle_date,
                                         part.receivable, part.payable, part.net, part.fills))
         return _OK
