@@ -10,9 +10,16 @@ Investors pass their key and certificate files and every order is signed for the
 Refusals raise ``ApiError`` carrying the platform's result code.
 """
 
-from brokercloud.client._common import ApiError, Fill, LoginResult, Order, StreamClosedError
+from brokercloud.client._common import (
+    ApiError,
+    Fill,
+    LoginResult,
+    Order,
+    Settlements,
+    StreamClosedError,
+)
 from brokercloud.client.aio import AsyncClient
 from brokercloud.client.sync import Client
 
 __all__ = ["ApiError", "AsyncClient", "Client", "Fill", "LoginResult", "Order",
-           "StreamClosedError"]
+           "Settlements", "StreamClosedError"]
