@@ -167,7 +167,7 @@ def _exceptional(world: Office) -> None:
 def test_exceptions_when_admin_then_own_broker_only_and_operator_sees_all(day):
     _exceptional(day)
     discrepancy = {"source": "core", "broker": "9A00", "account": "11110001",
-                   "exec_id": "LATE", "code": 2602, "detail": "1000 shares at 7470"}
+                   "exec_id": "LATE", "code": 2602, "detail": "1000 shares at 7470 (NT$0.01)"}
     [mine] = _get(day, "admin1", "/api/v1/exceptions").json()
     assert {key: mine[key] for key in discrepancy} == discrepancy and mine["message"]
     assert _get(day, "admin2", "/api/v1/exceptions").json() == []

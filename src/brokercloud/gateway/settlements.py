@@ -69,7 +69,7 @@ def exceptions(ledger: Ledger, state: CoreState, broker: str | None) -> list[Exc
     views += [ExceptionView(source="core", broker=event.broker, account=event.account,
                             order_id=event.order_id, exec_id=event.exec_id,
                             code=int(event.code), message=describe(event.code),
-                            detail=f"{event.qty} shares at {event.price}")
+                            detail=f"{event.qty} shares at {event.price} (NT$0.01)")
               for event in state.discrepancies if broker is None or event.broker == broker]
     if broker is None:
         views += [ExceptionView(source="core", broker=event.broker, account="",
