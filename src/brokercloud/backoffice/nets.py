@@ -6,10 +6,10 @@ inside the booking that changed the account's net (the thesis's "push the net am
 front end", Table 5-4: 1,000 ms; here the same call). ``subscribe_all(listener)`` is told of
 every account's changes, for a front end serving accounts it cannot list in advance (an AP
 server's stream: accounts opened later, whole brokers); it filters by tenancy itself.
-``subscribe_queue`` wraps that in an
-``asyncio.Queue`` for an AP server's WebSocket task: booking may run on another thread, so
-delivery goes through ``loop.call_soon_threadsafe``; a full queue drops its oldest entry,
-since each ``NetAmount`` is the account's whole current net, not a delta. A listener that
+``subscribe_queue`` wraps ``subscribe`` in an ``asyncio.Queue`` for an AP server's WebSocket
+task: booking may run on another thread, so delivery goes through
+``loop.call_soon_threadsafe``; a full queue drops its oldest entry, since each ``NetAmount``
+is the account's whole current net, not a delta. A listener that
 raises is logged and never disturbs booking.
 """
 
@@ -58,7 +58,7 @@ class NetFeed:
 
     def __init__(self) -> None:
         self.listeners: dict[str, list[NetListener]] = {}  # by account; read on every booking
-        self.everyone: list[NetListener] = []  # told of every account's changes
+        self.everyone: list[NetListener] = []  # every account's; read on every booking
 
     def subscribe(self, account: str, listener: NetListener) -> Callable[[], None]:
         """Start telling ``listener``; returns the function that stops it."""
@@ -80,10 +80,6 @@ class NetFeed:
             if listener in self.everyone:
                 self.everyone.remove(listener)
         return unsubscribe
-
-    def wants(self, account: str) -> bool:
-        """Whether a change of ``account``'s net has anyone to tell (booking asks first)."""
-        return bool(self.everyone) or account in self.listeners
 
     def publish(self, amount: NetAmount) -> None:
         for listener in (*self.listeners.get(amount.account, ()), *self.everyone):
