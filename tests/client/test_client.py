@@ -350,3 +350,32 @@ def test_async_settlements_refused_for_a_clerk(platform: Platform):
             return refused.value.code
 
     assert asyncio.run(scenario()) == Code.FORBIDDEN
+
+
+def test_stream_pushes_the_net_amount_after_a_fill_under_serve(platform: Platform):
+    pytest.importorskip("wsproto", reason="httpx2's WebSockets (and uvicorn's) need wsproto")
+
+    async def scenario() -> tuple[dict, list]:
+        async with AsyncClient(platform.url, key_file=platform.key,
+                               certificate_file=platform.cert) as api:
+            await api.login(INVESTOR, DEMO_PASSWORD)
+
+            async def first_net() -> dict:
+                async with contextlib.aclosing(api.stream()) as events:
+                    async for event in events:
+                        if event["type"] == "NetAmount":
+                            return event
+                raise AssertionError("the stream ended")
+
+            net = asyncio.ensure_future(first_net())
+            await asyncio.sleep(0.5)  # connected and subscribed
+            await api.place_order(ACCOUNT, "2330", "sell", 1000, 108_500)
+            await api.place_order(ACCOUNT, "2330", "buy", 1000, 108_500)  # one of them fills
+            pushed = await asyncio.wait_for(net, 10)
+            return pushed, (await api.settlements(ACCOUNT)).amounts
+
+    pushed, amounts = asyncio.run(scenario())
+    assert (pushed["broker"], pushed["account"]) == ("9A00", ACCOUNT)
+    assert pushed["net"] == pushed["receivable"] - pushed["payable"] and pushed["fills"] >= 1
+    [now] = [a for a in amounts if a.trade_date.isoformat() == pushed["trade_date"]]
+    assert now.fills >= pushed["fills"]  # the route shows that booking, or a later one
