@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from brokercloud.core.journal import JournalFile
+from brokercloud.core.snapshot import load_snapshot
 from brokercloud.gateway.signing import load_key, new_nonce, sign
 from brokercloud.platform import DEMO_PASSWORD
 
@@ -80,6 +82,9 @@ def test_serve_when_restarted_then_orders_kept_and_the_order_reached_the_exchang
         assert state in ("acknowledged", "partially_filled", "filled")
     finally:
         _stop(process)
+    state, seq = load_snapshot(tmp_path / "core")  # a clean stop leaves the whole day in one
+    assert seq == JournalFile(tmp_path / "core" / "journal.bin").records > 0
+    assert state.orders[placed["order_id"]].client_ref == "keep-me"
     process, port = _start(tmp_path)
     try:
         token = _login(port, "9a00-investor")

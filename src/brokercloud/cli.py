@@ -18,6 +18,7 @@ BENCHMARKS = {
     "lines": "brokercloud.bench.lines",
     "api": "brokercloud.bench.api",
     "settlement": "brokercloud.bench.settlement",
+    "booking": "brokercloud.bench.booking",
 }
 
 

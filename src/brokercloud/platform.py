@@ -28,8 +28,9 @@ import msgspec
 import uvicorn
 from rich.console import Console
 
-from brokercloud.backoffice.feed import CoreFeed, holdings_for_core, settle_due
+from brokercloud.backoffice.feed import CoreFeed
 from brokercloud.backoffice.store import BackOffice
+from brokercloud.backoffice.to_core import holdings_for_core, settle_due
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.exchange.clock import SimulatedClock
@@ -235,10 +236,20 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         market.cancel()
         quotes.cancel()
         booking.cancel()
+    _close_stores(core, feed, office, nonces, identities)
+
+
+def _close_stores(core: Core, feed: CoreFeed, office: BackOffice, nonces: NonceStore,
+                  identities: IdentityStore) -> None:
+    """After the servers stopped: book what the back office still holds, close every file,
+    and snapshot the core and the back office, so the next start replays only what comes
+    after."""
     feed.drain()
+    office.snapshot()
     office.close()
     nonces.close()
     identities.close()
+    core.snapshot()
     core.close()
 
 

@@ -24,6 +24,7 @@ from tests.backoffice.support import (
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.queries import (
+    balance_of,
     bookings_of,
     broker_nets,
     exceptions_of,
@@ -155,6 +156,8 @@ def test_queries_when_two_brokers_trade_then_each_sees_only_its_own() -> None:
     assert net_amounts(books, BROKER, OTHER_ACCOUNT) == []
     assert [n.account for n in net_amounts(books, OTHER_BROKER)] == [OTHER_ACCOUNT]
     assert holdings_of(books, BROKER, OTHER_ACCOUNT) == []
+    assert balance_of(books, BROKER, OTHER_ACCOUNT) is None
+    assert balance_of(books, OTHER_BROKER, OTHER_ACCOUNT) is not None
     # 1 lot at 76.2 bought: the broker pays the exchange 76,200 and receives 1,000 shares
     [mine] = broker_nets(books, BROKER)
     assert (mine.cash, mine.shares) == (-76_200, {TSMC: 1_000})

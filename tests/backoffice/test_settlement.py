@@ -30,6 +30,7 @@ from tests.backoffice.support import (
 )
 
 from brokercloud.backoffice import commands as b
+from brokercloud.backoffice.booking import Booking
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.queries import Balance, balance_of, defaults_of, holdings_of
 from brokercloud.backoffice.settlement import SettlementReport
@@ -195,6 +196,26 @@ def test_settle_when_any_trades_then_cash_and_shares_sum_to_zero_every_date(
                              broker=_BROKER_OF.get(who, BROKER), symbol=symbol,
                              trade_date=day))
     for day in sorted(books.days):
-        _assert_conserved(_settle(books, day))
+        report = _settle(books, day)
+        _assert_conserved(report)
+        _assert_matches_bookings(report, [x for x in books.bookings.values()
+                                          if x.settle_date == day])
     for name, account in books.accounts.items():
         assert all(shares >= 0 for shares in account.depository.values()), name
+
+
+def _assert_matches_bookings(report: SettlementReport, bookings: list[Booking]) -> None:
+    """The report against an oracle built from the day's bookings alone: the exchange takes
+    each buy's value and delivers its shares (the reverse for sells), each paying investor
+    moves the sum of their bookings' nets, each defaulter owes it."""
+    exchange_cash = sum(x.value if x.side is BUY else -x.value for x in bookings)
+    exchange_shares: dict[str, int] = {}
+    nets: dict[str, int] = {}
+    for x in bookings:
+        exchange_shares[x.symbol] = exchange_shares.get(x.symbol, 0) + (
+            -x.qty if x.side is BUY else x.qty)
+        nets[x.account] = nets.get(x.account, 0) + x.net
+    assert report.cash["exchange"] == exchange_cash
+    assert report.shares.get("exchange", {}) == {k: v for k, v in exchange_shares.items() if v}
+    owed = {record.account: record.owed for record in report.defaults}
+    assert {**report.investors, **{k: -v for k, v in owed.items()}} == nets

@@ -379,3 +379,32 @@ def test_stream_pushes_the_net_amount_after_a_fill_under_serve(platform: Platfor
     assert pushed["net"] == pushed["receivable"] - pushed["payable"] and pushed["fills"] >= 1
     [now] = [a for a in amounts if a.trade_date.isoformat() == pushed["trade_date"]]
     assert now.fills >= pushed["fills"]  # the route shows that booking, or a later one
+
+
+def test_positions_from_the_sdks_and_the_cli_agree_and_stay_the_callers(
+        platform: Platform, tmp_path: Path):
+    with platform.investor() as api:
+        positions = api.positions()
+
+        async def from_async() -> list[tuple[str, str, int]]:
+            async with AsyncClient(platform.url) as aapi:
+                await aapi.login(INVESTOR, DEMO_PASSWORD)
+                return [(p.account, p.symbol, p.position) for p in await aapi.positions()]
+
+        assert asyncio.run(from_async()) == [(p.account, p.symbol, p.position)
+                                             for p in positions]
+    assert positions and {p.account for p in positions} == {ACCOUNT}  # the demo's holdings
+    assert all(p.position == p.holding + p.bought - p.sold for p in positions)
+    with Client(platform.url) as other:
+        other.login("9b00-investor", DEMO_PASSWORD)
+        assert ACCOUNT not in {p.account for p in other.positions()}
+        with pytest.raises(ApiError) as refused:
+            other.positions(ACCOUNT)
+        assert refused.value.status == 403
+    config = tmp_path / "session.json"
+    assert _cli(config, "login", INVESTOR, "--url", platform.url, "--password",
+                DEMO_PASSWORD).returncode == 0
+    shown = _cli(config, "positions")
+    assert shown.returncode == 0, shown.stderr
+    for position in positions:
+        assert position.symbol in shown.stdout and f"{position.position:,}" in shown.stdout

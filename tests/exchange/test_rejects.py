@@ -212,6 +212,22 @@ def test_cancel_when_order_id_unknown_then_rejected_unknown_order():
     assert (event.order_id, event.orig_cl_ord_id, event.code) == (0, "nope", Code.UNKNOWN_ORDER)
 
 
+def test_cancel_when_its_client_order_id_is_taken_then_rejected_duplicate_and_order_rests():
+    """A cancel request's ClOrdID is unique per broker and day like an order's: a reused one is
+    refused (the order stays), and a used one can no longer name a new order."""
+    ex = busy_exchange()
+    resting = buy(ex, 1 * LOT, 7300, "mine")
+    event = request_rejected(ex, CancelOrder("B1", order_id=resting, cl_ord_id="b1"))
+    assert (event.order_id, event.code) == (resting, Code.DUPLICATE_CLIENT_ORDER_ID)
+    assert ex.order("B1", resting).leaves == LOT
+    start = len(ex.events)
+    ex.cancel(CancelOrder("B1", order_id=resting, cl_ord_id="cxl-1"))
+    assert [type(e).__name__ for e in since(ex, start)] == ["Cancelled"]
+    assert_rejected(ex, new(cl="cxl-1"), Code.DUPLICATE_CLIENT_ORDER_ID)
+    ex.new_order(new(cl="cxl-1", broker="B3", price=7300))  # another broker's IDs are its own
+    assert type(ex.events[-1]).__name__ == "Accepted"
+
+
 def test_cancel_when_order_belongs_to_another_broker_then_answer_is_same_as_unknown():
     ex = busy_exchange()
     theirs = order_id(ex, "B2", "s1")

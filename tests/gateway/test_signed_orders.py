@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import argon2
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -120,7 +120,7 @@ def _signed_action(key, certificate: str, action: str, order_id: str, *,
 
 
 def _send(api: TestClient, action: str, order_id: str, body: dict | None,
-          user: str = "inv1") -> httpx.Response:
+          user: str = "inv1") -> httpx2.Response:
     method = "DELETE" if action == "cancel" else "PATCH"
     return api.request(method, f"/api/v1/orders/{order_id}", json=body,
                        headers=_token(api, user))

@@ -235,3 +235,24 @@ def test_pending_counts_per_broker_and_in_total() -> None:
     scheduler.dispatch(0)
     assert (scheduler.pending("A"), scheduler.pending("B"), scheduler.pending()) == (2, 1, 3)
     assert scheduler.brokers == ("A", "B")
+
+
+def test_dispatch_when_a_line_is_down_then_its_items_wait_first_in_line_or_take_other_lines(
+        ) -> None:
+    scheduler = Scheduler([line("L1", "A"), line("L2", "A", "B")])
+    scheduler.set_line_up("L1", False)
+    fill(scheduler, "A", 3)
+    assert scheduler.dispatch(0) == [Dispatch("L2", "A", "a0")]  # L1 gets nothing
+    scheduler.set_line_up("L2", False)
+    assert scheduler.next_ready_time(10 * MS) is None  # every line of A's is down
+    assert scheduler.dispatch(60 * MS) == []
+    fill(scheduler, "A", 1, prefix="late")
+    scheduler.set_line_up("L1", True)
+    assert scheduler.next_ready_time(70 * MS) == 70 * MS
+    assert scheduler.dispatch(70 * MS) == [Dispatch("L1", "A", "a1")]  # order kept
+    assert [d.item for _, d in drain(scheduler, 120 * MS)] == ["a2", "late0"]
+
+
+def test_set_line_up_when_line_unknown_then_refused() -> None:
+    with pytest.raises(ValueError, match="unknown line 'L9'"):
+        Scheduler([line("L1", "A")]).set_line_up("L9", True)

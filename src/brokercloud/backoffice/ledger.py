@@ -86,7 +86,22 @@ class Ledger:
         self.disposals: list[DisposalOrder] = []
         self.feed = NetFeed()
         self._settle_dates: dict[date, date | None] = {}
-        self._handlers: dict[type, Callable[[b.BoCmd], Code]] = {
+        self._handlers = self._make_handlers()
+
+    def __getstate__(self) -> dict[str, object]:
+        """Snapshots keep the books, not the dispatch table or the listeners (whoever listens
+        subscribes again after a restart)."""
+        state = self.__dict__.copy()
+        del state["_handlers"], state["feed"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.feed = NetFeed()
+        self._handlers = self._make_handlers()
+
+    def _make_handlers(self) -> dict[type, Callable[[b.BoCmd], Code]]:
+        return {
             b.RegisterBroker: self._register_broker, b.RegisterAccount: self._register_account,
             b.RegisterSymbol: self._register_symbol, b.SetHolding: self._set_holding,
             b.Deposit: self._deposit, b.BookFill: self._book_fill,

@@ -15,11 +15,12 @@ from brokercloud.client._common import (
     Fill,
     LoginResult,
     Order,
+    Position,
     Settlements,
     StreamClosedError,
 )
 from brokercloud.client.aio import AsyncClient
 from brokercloud.client.sync import Client
 
-__all__ = ["ApiError", "AsyncClient", "Client", "Fill", "LoginResult", "Order",
+__all__ = ["ApiError", "AsyncClient", "Client", "Fill", "LoginResult", "Order", "Position",
            "Settlements", "StreamClosedError"]

@@ -28,6 +28,7 @@ from brokercloud.gateway.schemas import (
     LoginResponse,
     OrderRequest,
     OrderView,
+    PositionView,
     SignedBody,
 )
 from brokercloud.gateway.settlement_schemas import SettlementsView
@@ -43,6 +44,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Order = OrderView
 """An order as the platform reports it; prices in NT$0.01, quantities in shares."""
 Fill = FillView
+Position = PositionView
+"""Today's position in one symbol of one account: depository holding, bought, sold, offered."""
 LoginResult = LoginResponse
 Settlements = SettlementsView
 """Unsettled net amounts per account and trade date, and their totals per settlement date."""
@@ -207,6 +210,9 @@ class Flows:
         return (yield Call("GET", "/settlements", Settlements,
                            params={"account": account,
                                    "settle_date": settle_date and settle_date.isoformat()}))
+
+    def positions(self, account: str | None = None) -> Flow[list[Position]]:
+        return (yield Call("GET", "/positions", list[Position], params={"account": account}))
 
     def approvals(self) -> Flow[list[Order]]:
         """Orders of the caller's broker waiting for a supervisor's decision."""

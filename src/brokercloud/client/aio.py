@@ -23,6 +23,7 @@ from brokercloud.client._common import (
     Flows,
     LoginResult,
     Order,
+    Position,
     Settlements,
     StreamClosedError,
     decode,
@@ -118,6 +119,9 @@ class AsyncClient:
     async def settlements(self, account: str | None = None,
                           settle_date: datetime.date | None = None) -> Settlements:
         return await self._run(self._flows.settlements(account, settle_date))
+
+    async def positions(self, account: str | None = None) -> list[Position]:
+        return await self._run(self._flows.positions(account))
 
     @documented(Flows.approvals)
     async def approvals(self) -> list[Order]:

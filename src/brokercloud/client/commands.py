@@ -1,5 +1,6 @@
 """The ``brokercloud`` commands that talk to a running AP server through the SDK: ``login``,
-``logout``, ``order``, ``orders``, ``fills``, ``cancel``, ``amend`` and ``settlements``.
+``logout``, ``order``, ``orders``, ``fills``, ``positions``, ``cancel``, ``amend`` and
+``settlements``.
 
 ``login`` saves the server address and the session token in ``session.json`` under
 ``~/.config/brokercloud`` (or the file ``$BROKERCLOUD_CONFIG`` names), readable by its owner
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("login", "logout", "order", "orders", "fills", "cancel", "amend", "settlements")
+COMMANDS = ("login", "logout", "order", "orders", "fills", "positions", "cancel", "amend",
+            "settlements")
 BOARD_LOT = 1000
 
 
@@ -39,7 +41,8 @@ def add_parsers(commands: Any) -> None:
     order.add_argument("--price", required=True, help="NT$ as decimal text, e.g. 1085 or 76.2")
     order.add_argument("--account", required=True)
     _signing_arguments(order, "sign the order with")
-    for name, text in (("orders", "list orders"), ("fills", "list fills")):
+    for name, text in (("orders", "list orders"), ("fills", "list fills"),
+                       ("positions", "today's positions per account and symbol")):
         listing = commands.add_parser(name, help=text)
         listing.add_argument("--account")
     cancel = commands.add_parser("cancel", help="cancel an order")
@@ -224,6 +227,23 @@ def _settlements(args: argparse.Namespace, console: Any) -> int:
     return 0
 
 
+def _positions(args: argparse.Namespace, console: Any) -> int:
+    from rich.table import Table  # noqa: PLC0415
+
+    with _client() as api:
+        positions = api.positions(args.account)
+    table = Table(title="Positions (shares)")
+    table.add_column("account")
+    table.add_column("symbol")
+    for column in ("holding", "bought", "sold", "position", "open sell"):
+        table.add_column(column, justify="right")
+    for item in positions:
+        table.add_row(item.account, item.symbol, *(f"{shares:,}" for shares in (
+            item.holding, item.bought, item.sold, item.position, item.open_sell)))
+    console.print(table)
+    return 0
+
+
 def _amount_cells(row: Any) -> tuple[str, ...]:
     return (row.trade_date.isoformat(), row.settle_date.isoformat(), f"{row.receivable:,}",
             f"{row.payable:,}", f"{row.net:,}", f"{row.fills:,}")
@@ -248,4 +268,5 @@ def _orders_table(orders: list[Any], title: str) -> Any:
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "login": _login, "logout": _logout, "order": _order, "orders": _orders,
-    "fills": _fills, "cancel": _cancel, "amend": _amend, "settlements": _settlements}
+    "fills": _fills, "positions": _positions, "cancel": _cancel, "amend": _amend,
+    "settlements": _settlements}

@@ -19,6 +19,7 @@ from brokercloud.client._common import (
     Flows,
     LoginResult,
     Order,
+    Position,
     Settlements,
     decode,
     documented,
@@ -111,6 +112,9 @@ class Client:
     def settlements(self, account: str | None = None,
                     settle_date: datetime.date | None = None) -> Settlements:
         return self._run(self._flows.settlements(account, settle_date))
+
+    def positions(self, account: str | None = None) -> list[Position]:
+        return self._run(self._flows.positions(account))
 
     @documented(Flows.approvals)
     def approvals(self) -> list[Order]:

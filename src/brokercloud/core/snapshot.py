@@ -2,7 +2,8 @@
 
 A snapshot is the pickled state with the journal position it reflects, behind a checksum,
 written to a temporary file, fsynced and renamed into place: a crash leaves either the old
-snapshot or the new one, never half of one. Only the core writes and reads these files.
+snapshot or the new one, never half of one. The core writes and reads ``snapshot.bin``; the
+back office, journaled the same way, keeps its own ledger under another ``name``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 import pickle
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from brokercloud.core.state import CoreState
 
@@ -20,12 +23,13 @@ log = logging.getLogger("brokercloud.core.snapshot")
 
 _HEADER = struct.Struct("<QI")  # journal position, CRC-32 of the pickle
 SNAPSHOT = "snapshot.bin"
+State = TypeVar("State")
 
 
-def write_snapshot(data_dir: Path, state: CoreState, seq: int) -> Path:
+def write_snapshot(data_dir: Path, state: Any, seq: int, name: str = SNAPSHOT) -> Path:
     body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    target = data_dir / SNAPSHOT
-    temporary = data_dir / (SNAPSHOT + ".tmp")
+    target = data_dir / name
+    temporary = data_dir / (name + ".tmp")
     with temporary.open("wb") as handle:
         handle.write(_HEADER.pack(seq, zlib.crc32(body)) + body)
         handle.flush()
@@ -39,19 +43,20 @@ def write_snapshot(data_dir: Path, state: CoreState, seq: int) -> Path:
     return target
 
 
-def load_snapshot(data_dir: Path) -> tuple[CoreState, int]:
-    """The latest good snapshot and its journal position, or a fresh state at 0."""
-    path = data_dir / SNAPSHOT
+def load_snapshot(data_dir: Path, fresh: Callable[[], State] = CoreState,  # type: ignore[assignment]
+                  name: str = SNAPSHOT) -> tuple[State, int]:
+    """The latest good snapshot and its journal position, or ``fresh()`` at 0."""
+    path = data_dir / name
     if not path.exists():
-        return CoreState(), 0
+        return fresh(), 0
     data = path.read_bytes()
     if len(data) < _HEADER.size:
         log.warning("snapshot %s is too short; replaying the whole journal", path)
-        return CoreState(), 0
+        return fresh(), 0
     seq, crc = _HEADER.unpack_from(data)
     body = data[_HEADER.size:]
     if zlib.crc32(body) != crc:
         log.warning("snapshot %s fails its checksum; replaying the whole journal", path)
-        return CoreState(), 0
+        return fresh(), 0
     state = pickle.loads(body)
     return state, seq

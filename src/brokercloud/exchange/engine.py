@@ -232,8 +232,13 @@ class Exchange:
     def cancel(self, cmd: CancelOrder) -> None:
         order = self._find(cmd.broker, cmd.order_id, cmd.orig_cl_ord_id)
         code = _request_error(order, self.phases)
+        known = self._cl_ord_ids.get(cmd.broker, {})
+        if not code and cmd.cl_ord_id and cmd.cl_ord_id in known:
+            code = Code.DUPLICATE_CLIENT_ORDER_ID  # a request's ClOrdID is unique like an order's
         if order is None or code:
             return self._reject_request(cmd, order, "cancel", code)
+        if cmd.cl_ord_id:
+            known[cmd.cl_ord_id] = order.order_id
         book = self.listings[order.symbol].books[order.session]
         qty = book.remove(order)
         self._emit(Cancelled(next(self._seqs), self.now, order.order_id, order.broker,

@@ -253,10 +253,13 @@ class LinePool:
     def on_logon(self, session: FixSession) -> None:
         log.info("line %s logged on", session.session_id)
         self.usage.set_connected(_line_of(session), True)
+        self.scheduler.set_line_up(_line_of(session), True)
+        self._wakeup.set()
 
     def on_logout(self, session: FixSession) -> None:
         log.warning("line %s logged out: %s", session.session_id, session.logout_reason)
         self.usage.set_connected(_line_of(session), False)
+        self.scheduler.set_line_up(_line_of(session), False)
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
         if fb.is_unknown_to_exchange(message):

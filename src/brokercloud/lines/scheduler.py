@@ -111,7 +111,9 @@ class Scheduler:
         if len(set(ids)) != len(ids):
             raise ValueError(f"line ids must be unique, got {ids}")
         self._ids = ids
+        self._index = {line_id: i for i, line_id in enumerate(ids)}
         self._pacers = [Pacer(line.rate, line.burst) for line in lines]
+        self._down: set[int] = set()  # lines not logged on: nothing is dispatched to them
         self._pool = Pacer(sum(line.rate for line in lines)) if pace_pool else None
         self._brokers = _brokers(lines, weights or {})
         self._active: dict[str, _Broker] = {}  # brokers with pending items
@@ -143,6 +145,17 @@ class Scheduler:
             del self._active[broker]
         return True
 
+    def set_line_up(self, line_id: str, up: bool) -> None:
+        """A line logged on (True) or dropped (False). A dropped line gets nothing, so its
+        brokers' items wait in place, first in line, or take their other lines."""
+        index = self._index.get(line_id)
+        if index is None:
+            raise ValueError(f"unknown line {line_id!r}")
+        if up:
+            self._down.discard(index)
+        else:
+            self._down.add(index)
+
     def pending(self, broker: str | None = None) -> int:
         """Items waiting for ``broker``, or for everyone."""
         if broker is None:
@@ -152,7 +165,8 @@ class Scheduler:
     def dispatch(self, now: int) -> list[Dispatch]:
         """Everything that may go out at ``now``, in sending order; the caller sends it all."""
         self._advance(now)
-        ready = {i for i, pacer in enumerate(self._pacers) if pacer.ready(now)}
+        ready = {i for i, pacer in enumerate(self._pacers)
+                 if i not in self._down and pacer.ready(now)}
         sent: list[Dispatch] = []
         while ready and (self._pool is None or self._pool.ready(now)):
             state = self._choose(ready)
@@ -166,9 +180,10 @@ class Scheduler:
 
     def next_ready_time(self, now: int) -> int | None:
         """When `dispatch` will next have something to send (``now`` at the earliest), or None
-        if nothing is pending. Enqueues can only bring it forward."""
+        if nothing is pending on a line that is up. Enqueues and lines coming up can only bring
+        it forward."""
         self._check(now)
-        usable = {i for state in self._active.values() for i in state.lines}
+        usable = {i for state in self._active.values() for i in state.lines} - self._down
         if not usable:
             return None
         at = min(self._pacers[i].ready_at() for i in usable)
