@@ -110,6 +110,8 @@ class Code(enum.IntEnum):
     NONCE_REPLAYED = 4208
     CSR_INVALID = 4209
     SIGNED_REQUEST_IN_PROGRESS = 4210
+    # 43xx: services behind the AP server
+    BACK_OFFICE_UNAVAILABLE = 4301
     # 3xxx: exchange order handling
     DUPLICATE_CLIENT_ORDER_ID = 3001
     UNKNOWN_ORDER = 3002
@@ -317,6 +319,10 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.SIGNED_REQUEST_IN_PROGRESS: (
         "This signed request is still being processed; look up the order before retrying.",
         "此筆簽章委託仍在處理中，請先查詢委託狀態。"),
+    Code.BACK_OFFICE_UNAVAILABLE: (
+        "This AP server has no back office: settlement amounts, depository holdings and "
+        "exceptions cannot be shown.",
+        "此 AP 伺服器未連接後台，無法查詢交割款項、集保庫存與異常。"),
     Code.DUPLICATE_CLIENT_ORDER_ID: (
         "This broker already used this client order ID today.", "委託書編號當日重複。"),
     Code.UNKNOWN_ORDER: ("No such order exists for this broker.", "查無此筆委託。"),

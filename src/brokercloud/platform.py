@@ -9,8 +9,8 @@ Wired in the order data flows:
 4. the AP server (HTTP and WebSocket) for every role, with the demo's users;
 5. the back office, a listener of the core's sequencer that books every fill off the order
    path; at start-up it settles what is due, tells the core of defaults and gives the core
-   the day's opening holdings (``app.state.backoffice``; net amounts for the AP server:
-   ``backoffice.nets``).
+   the day's opening holdings; the AP server is given it (``create_app(back_office=...)``)
+   for the settlement routes and the net amounts it pushes on the stream.
 
 Everything lives under ``./brokercloud-data``: stopping and starting again keeps every order.
 """
@@ -224,8 +224,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
 
         app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
                          nonces=nonces, line_usage=usage,
-                         expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S)
-        app.state.backoffice = office
+                         expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S,
+                         back_office=office)
         booking = asyncio.create_task(feed.run())
         quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,

@@ -99,3 +99,16 @@ def test_subscribe_queue_when_full_then_oldest_dropped_newest_kept() -> None:
         return [queue.get_nowait().fills for _ in range(queue.qsize())]
 
     assert asyncio.run(scenario()) == [2, 3]
+
+
+def test_subscribe_all_when_any_account_books_then_told_until_unsubscribed() -> None:
+    books = ledger()
+    seen: list[NetAmount] = []
+    stop = books.feed.subscribe_all(seen.append)
+    books.apply(fill(BUY, 1_000, 7_620))
+    books.apply(fill(BUY, 1_000, 7_620, account=DISCOUNTED))
+    stop()
+    books.apply(fill(BUY, 2_000, 7_620))
+    assert [(amount.account, amount.fills) for amount in seen] == [(ACCOUNT, 1),
+                                                                    (DISCOUNTED, 1)]
+    assert books.feed.everyone == []

@@ -208,7 +208,8 @@ def test_stream_delivers_live_events_and_refuses_a_stale_resume(platform: Platfo
             async def first_event() -> dict:
                 async with contextlib.aclosing(api.stream()) as events:
                     async for event in events:
-                        return event
+                        if event["type"] != "NetAmount":  # state pushes carry no seq
+                            return event
                 raise AssertionError("the stream ended")
 
             first = asyncio.ensure_future(first_event())
@@ -293,6 +294,98 @@ def test_cli_when_logged_in_without_a_key_then_investor_cancel_refused_unsigned(
     half = _cli(config, "login", INVESTOR, "--url", platform.url, "--password", DEMO_PASSWORD,
                 "--key", str(platform.key))
     assert half.returncode == 1 and "--cert" in half.stderr
+
+
+def _by_hand(api: Client) -> tuple[list[int], int]:
+    """The account's fills (cash, board lots of a stock) and their net worked out here:
+    commission 0.1425% truncated (at least NT$20), tax 0.3% on sells."""
+    sides = {order.order_id: order.side.name for order in api.orders(ACCOUNT)}
+    net = 0
+    for fill in api.fills(ACCOUNT):
+        value = fill.price * fill.qty // 100
+        commission = max(value * 1_425 // 1_000_000, 20)
+        net += (value - commission - value * 3 // 1_000 if sides[fill.order_id] == "SELL"
+                else -value - commission)
+    return sorted(fill.qty for fill in api.fills(ACCOUNT)), net
+
+
+def test_settlements_match_the_fills_by_hand_and_the_cli_prints_them(platform: Platform,
+                                                                     tmp_path: Path):
+    with platform.investor() as api:
+        # our own sell then our own buy at one price: one of them fills, whoever else trades
+        api.place_order(ACCOUNT, "2330", "sell", 1000, 108_500)
+        _settled(api, api.place_order(ACCOUNT, "2330", "buy", 1000, 108_500))
+        deadline = time.monotonic() + 10
+        while True:  # the back office books off the order path: wait until it caught up
+            fills, net = _by_hand(api)
+            result = api.settlements(ACCOUNT)
+            if fills and sum(a.fills for a in result.amounts) == len(fills) and (
+                    _by_hand(api) == (fills, net)):
+                break
+            assert time.monotonic() < deadline, (fills, result)
+            time.sleep(0.1)
+        [amount] = result.amounts
+        [total] = result.totals
+        assert (amount.account, amount.net, amount.receivable - amount.payable) == (
+            ACCOUNT, net, net)
+        assert (total.net, total.accounts, total.fills) == (net, 1, len(fills))
+        assert (amount.settle_date - amount.trade_date).days >= 2
+    config = tmp_path / "session.json"
+    assert _cli(config, "login", "9a00-sales", "--url", platform.url, "--password",
+                DEMO_PASSWORD).returncode == 0
+    with platform.investor() as api:
+        for _ in range(5):  # resting orders may fill meanwhile: compare with the net right after
+            listing = _cli(config, "settlements")
+            assert listing.returncode == 0, listing.stderr
+            [now] = api.settlements(ACCOUNT).amounts
+            if f"{now.net:,}" in listing.stdout:
+                break
+        else:
+            raise AssertionError(listing.stdout)
+    assert ACCOUNT in listing.stdout
+    assert "accounts)" in listing.stdout  # the salesperson's net across its customers
+    refused = _cli(config, "settlements", "--account", "20000001")  # another broker's
+    assert refused.returncode == 1 and str(int(Code.FORBIDDEN)) in refused.stderr
+
+
+def test_async_settlements_refused_for_a_clerk(platform: Platform):
+    async def scenario() -> int:
+        async with AsyncClient(platform.url) as api:
+            await api.login("9a00-clerk", DEMO_PASSWORD)
+            with pytest.raises(ApiError) as refused:
+                await api.settlements()
+            return refused.value.code
+
+    assert asyncio.run(scenario()) == Code.FORBIDDEN
+
+
+def test_stream_pushes_the_net_amount_after_a_fill_under_serve(platform: Platform):
+    pytest.importorskip("wsproto", reason="httpx2's WebSockets (and uvicorn's) need wsproto")
+
+    async def scenario() -> tuple[dict, list]:
+        async with AsyncClient(platform.url, key_file=platform.key,
+                               certificate_file=platform.cert) as api:
+            await api.login(INVESTOR, DEMO_PASSWORD)
+
+            async def first_net() -> dict:
+                async with contextlib.aclosing(api.stream()) as events:
+                    async for event in events:
+                        if event["type"] == "NetAmount":
+                            return event
+                raise AssertionError("the stream ended")
+
+            net = asyncio.ensure_future(first_net())
+            await asyncio.sleep(0.5)  # connected and subscribed
+            await api.place_order(ACCOUNT, "2330", "sell", 1000, 108_500)
+            await api.place_order(ACCOUNT, "2330", "buy", 1000, 108_500)  # one of them fills
+            pushed = await asyncio.wait_for(net, 10)
+            return pushed, (await api.settlements(ACCOUNT)).amounts
+
+    pushed, amounts = asyncio.run(scenario())
+    assert (pushed["broker"], pushed["account"]) == ("9A00", ACCOUNT)
+    assert pushed["net"] == pushed["receivable"] - pushed["payable"] and pushed["fills"] >= 1
+    [now] = [a for a in amounts if a.trade_date.isoformat() == pushed["trade_date"]]
+    assert now.fills >= pushed["fills"]  # the route shows that booking, or a later one
 
 
 def test_positions_from_the_sdks_and_the_cli_agree_and_stay_the_callers(

@@ -73,16 +73,19 @@ class World:
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, usage: LineUsage | None,
-            now_ms: Callable[[], int] = lambda: NOW, **options: Any) -> Iterator[TestClient]:
+            now_ms: Callable[[], int] = lambda: NOW,
+            on_core: Callable[[Core], dict[str, Any]] = lambda _: {},
+            **options: Any) -> Iterator[TestClient]:
     """The AP server on a fresh core and identity store with the channel world; ``options``
-    go to ``create_app``."""
+    and what ``on_core`` makes of the core (a back office's feed) go to ``create_app``."""
     core = Core(tmp_path / "core", fsync=False)
     core.execute(channel_reference())
     identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
         time_cost=1, memory_cost=1024, parallelism=1))
     for user in CHANNEL_USERS:
         identities.add_user(user, PASSWORD)
-    app = create_app(core, identities, now_ms=now_ms, line_usage=usage, **options)
+    app = create_app(core, identities, now_ms=now_ms, line_usage=usage, **options,
+                     **on_core(core))
     with TestClient(app) as client:
         yield client
     identities.close()

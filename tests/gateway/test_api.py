@@ -227,7 +227,10 @@ def test_openapi_when_read_then_every_route_documented(api):
                      "/api/v1/platform/brokers", "/api/v1/orders/batch", "/api/v1/staff",
                      "/api/v1/orders/cancel-batch", "/api/v1/accounts/{account}",
                      "/api/v1/accounts/{account}/commission", "/api/v1/approvals/audit",
-                     "/api/v1/orders/from-inventory", "/api/v1/platform/lines"}
+                     "/api/v1/orders/from-inventory", "/api/v1/platform/lines",
+                     "/api/v1/settlements", "/api/v1/settlements/broker",
+                     "/api/v1/accounts/{account}/depository", "/api/v1/exceptions",
+                     "/api/v1/platform/exceptions"}
 
 
 def test_positions_when_investor_then_own_account_holdings_and_offers(api):

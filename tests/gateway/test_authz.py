@@ -14,6 +14,7 @@ from brokercloud.gateway.authz import (
     ForbiddenError,
     account_scope,
     authorize,
+    authorize_broker_wide,
     caller_for,
 )
 from brokercloud.gateway.identities import User
@@ -46,14 +47,16 @@ def _allowed(who: Role | str, action: Action, broker: str, account: str) -> bool
     trading = {Action.PLACE_ORDER, Action.CANCEL_ORDER, Action.AMEND_ORDER}
     viewing = {Action.VIEW_ORDERS, Action.VIEW_FILLS, Action.VIEW_POSITIONS,
                Action.VIEW_ACCOUNTS}
-    supervising = viewing | {Action.VIEW_APPROVALS, Action.DECIDE_APPROVAL, Action.VIEW_AUDIT}
+    money = {Action.VIEW_SETTLEMENT}  # settlement amounts: not the order-entry clerk
+    supervising = viewing | money | {Action.VIEW_APPROVALS, Action.DECIDE_APPROVAL,
+                                     Action.VIEW_AUDIT}
     grants = {
-        Role.INVESTOR: trading | viewing,
-        Role.SALESPERSON: trading | viewing | {Action.SELL_INVENTORY},
-        Role.CLERK: trading | viewing, Role.DMA_CLIENT: trading | viewing,
+        Role.INVESTOR: trading | viewing | money,
+        Role.SALESPERSON: trading | viewing | money | {Action.SELL_INVENTORY},
+        Role.CLERK: trading | viewing, Role.DMA_CLIENT: trading | viewing | money,
         Role.SUPERVISOR: supervising, BRANCH_SUPERVISOR: supervising,
-        Role.BROKER_ADMIN: viewing | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF,
-                                      Action.VIEW_AUDIT},
+        Role.BROKER_ADMIN: viewing | money | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF,
+                                              Action.VIEW_AUDIT, Action.VIEW_EXCEPTIONS},
         Role.OPERATOR: {Action.VIEW_PLATFORM},
     }[who]
     if action not in grants:
@@ -85,9 +88,9 @@ def test_authorize_when_cell_then_allowed_exactly_as_the_policy_says(who, action
 
 def test_matrix_when_counted_then_every_forbidden_cell_is_covered():
     denied = [cell for cell in CELLS if not _allowed(*cell)]
-    # allowed: investor 7 + salesperson 8 + DMA 7 (own account only) + clerk 7 x 2
-    # + supervisor 7 x 2 + admin 7 x 2 + operator 1 x 2 x 2 + branch supervisor 7 = 75 of 448
-    assert len(CELLS) == 8 * 14 * 2 * 2 and len(denied) == 373
+    # allowed: investor 8 + salesperson 9 + DMA 8 (own account only) + clerk 7 x 2
+    # + supervisor 8 x 2 + admin 9 x 2 + operator 1 x 2 x 2 + branch supervisor 8 = 85 of 512
+    assert len(CELLS) == 8 * 16 * 2 * 2 and len(denied) == 427
 
 
 def test_account_scope_when_bound_role_then_own_accounts_else_whole_broker():
@@ -119,3 +122,19 @@ def test_caller_for_when_salesperson_with_branch_then_bound_to_its_customers_not
     caller = caller_for(User(user_id="s", broker=OWN_BROKER, role=Role.SALESPERSON,
                              branch="002", accounts=(OWN_ACCOUNT,)), BOOK)
     assert account_scope(caller) == frozenset({OWN_ACCOUNT})
+
+
+@pytest.mark.parametrize("who", CALLERS)
+def test_authorize_broker_wide_when_bound_or_without_the_action_then_forbidden(who):
+    caller = _caller(who)
+    broker_wide = who in (Role.SUPERVISOR, Role.BROKER_ADMIN)  # the head office's staff
+    if broker_wide:
+        authorize_broker_wide(caller, Action.VIEW_SETTLEMENT)
+    else:  # bound to accounts or a branch, or no settlement view at all (clerk, operator)
+        with pytest.raises(ForbiddenError):
+            authorize_broker_wide(caller, Action.VIEW_SETTLEMENT)
+    if who is Role.BROKER_ADMIN:
+        authorize_broker_wide(caller, Action.VIEW_EXCEPTIONS)
+    else:
+        with pytest.raises(ForbiddenError):
+            authorize_broker_wide(caller, Action.VIEW_EXCEPTIONS)

@@ -1,6 +1,7 @@
 """Schema-driven fuzzing of the whole HTTP API (schemathesis): every operation of the OpenAPI
 schema is called with generated data as a logged-in investor, salesperson, supervisor, broker
-administrator and operator, on the real core and identity store (with a line pool's usage).
+administrator and operator, on the real core and identity store (with a line pool's usage
+and a back office booking the core's fills).
 No answer may be a server error, and every client error must carry the platform's
 ``{code, message}`` body.
 
@@ -22,12 +23,14 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from brokercloud.backoffice.store import BackOffice
 from brokercloud.core.sequencer import Core
 from brokercloud.gateway.app import create_app
 from brokercloud.gateway.identities import IdentityStore
 from brokercloud.lines.usage import LineUsage
 
 from .conftest import LINES, TODAY
+from .settlement_support import fed_by_core
 from .test_api import NOW, PASSWORD, USERS, _reference
 
 # order entry, sales from inventory, approvals, administration, the platform
@@ -46,7 +49,9 @@ class Fuzzed:
             self.identities.add_user(user, PASSWORD)
         usage = LineUsage(LINES)
         usage.record("L1", "9A00", TODAY)
-        self.app = create_app(core, self.identities, now_ms=lambda: NOW, line_usage=usage)
+        office = BackOffice(root / "backoffice", fsync=False)  # the settlement routes' books
+        self.app = create_app(core, self.identities, now_ms=lambda: NOW, line_usage=usage,
+                              **fed_by_core(office)(core))
         self.schema = schemathesis.openapi.from_asgi("/openapi.json", self.app)
         self.tokens = {user: self.login(user) for user in ROLES}
         self.order_ids: list[str] = []

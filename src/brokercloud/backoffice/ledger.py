@@ -247,9 +247,10 @@ class Ledger:
                        release)
         self.bookings[key] = booking
         _record(booking, books, part)
-        if self.feed.listeners and cmd.account in self.feed.listeners:
-            self.feed.publish(NetAmount(cmd.broker, cmd.account, cmd.trade_date, settle_date,
-                                        part.receivable, part.payable, part.net, part.fills))
+        feed = self.feed
+        if feed.everyone or (feed.listeners and cmd.account in feed.listeners):
+            feed.publish(NetAmount(cmd.broker, cmd.account, cmd.trade_date, settle_date,
+                                   part.receivable, part.payable, part.net, part.fills))
         return _OK
 
     def _close(self, cmd: b.BookFill, books: AccountBooks, settle_date: date) -> Release | Code:

@@ -3,10 +3,13 @@ multilateral net with the exchange per day, and the push interface for the front
 
 Push: ``NetFeed.subscribe(account, listener)`` calls ``listener(NetAmount)`` synchronously
 inside the booking that changed the account's net (the thesis's "push the net amount to the
-front end", Table 5-4: 1,000 ms; here the same call). ``subscribe_queue`` wraps that in an
-``asyncio.Queue`` for an AP server's WebSocket task: booking may run on another thread, so
-delivery goes through ``loop.call_soon_threadsafe``; a full queue drops its oldest entry,
-since each ``NetAmount`` is the account's whole current net, not a delta. A listener that
+front end", Table 5-4: 1,000 ms; here the same call). ``subscribe_all(listener)`` is told of
+every account's changes, for a front end serving accounts it cannot list in advance (an AP
+server's stream: accounts opened later, whole brokers); it filters by tenancy itself.
+``subscribe_queue`` wraps ``subscribe`` in an ``asyncio.Queue`` for an AP server's WebSocket
+task: booking may run on another thread, so delivery goes through
+``loop.call_soon_threadsafe``; a full queue drops its oldest entry, since each ``NetAmount``
+is the account's whole current net, not a delta. A listener that
 raises is logged and never disturbs booking.
 """
 
@@ -55,6 +58,7 @@ class NetFeed:
 
     def __init__(self) -> None:
         self.listeners: dict[str, list[NetListener]] = {}  # by account; read on every booking
+        self.everyone: list[NetListener] = []  # every account's; read on every booking
 
     def subscribe(self, account: str, listener: NetListener) -> Callable[[], None]:
         """Start telling ``listener``; returns the function that stops it."""
@@ -68,8 +72,17 @@ class NetFeed:
                 self.listeners.pop(account, None)
         return unsubscribe
 
+    def subscribe_all(self, listener: NetListener) -> Callable[[], None]:
+        """Tell ``listener`` of every account's changes; returns the function that stops it."""
+        self.everyone.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self.everyone:
+                self.everyone.remove(listener)
+        return unsubscribe
+
     def publish(self, amount: NetAmount) -> None:
-        for listener in tuple(self.listeners.get(amount.account, ())):
+        for listener in (*self.listeners.get(amount.account, ()), *self.everyone):
             try:
                 listener(amount)
             except Exception:  # a front end's bug must not stop booking

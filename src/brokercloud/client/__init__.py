@@ -16,10 +16,11 @@ from brokercloud.client._common import (
     LoginResult,
     Order,
     Position,
+    Settlements,
     StreamClosedError,
 )
 from brokercloud.client.aio import AsyncClient
 from brokercloud.client.sync import Client
 
 __all__ = ["ApiError", "AsyncClient", "Client", "Fill", "LoginResult", "Order", "Position",
-           "StreamClosedError"]
+           "Settlements", "StreamClosedError"]

@@ -9,6 +9,7 @@ import nothing of the server), so the SDK reads exactly what the API documents.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import secrets
 from collections.abc import Callable, Generator
@@ -30,6 +31,7 @@ from brokercloud.gateway.schemas import (
     PositionView,
     SignedBody,
 )
+from brokercloud.gateway.settlement_schemas import SettlementsView
 from brokercloud.gateway.signing import load_key, make_csr, new_nonce, now_ms, sign
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
@@ -45,6 +47,8 @@ Fill = FillView
 Position = PositionView
 """Today's position in one symbol of one account: depository holding, bought, sold, offered."""
 LoginResult = LoginResponse
+Settlements = SettlementsView
+"""Unsettled net amounts per account and trade date, and their totals per settlement date."""
 
 
 class ApiError(Exception):
@@ -196,6 +200,16 @@ class Flows:
 
     def fills(self, account: str | None = None) -> Flow[list[Fill]]:
         return (yield Call("GET", "/fills", list[Fill], params={"account": account}))
+
+    def settlements(self, account: str | None = None,
+                    settle_date: datetime.date | None = None) -> Flow[Settlements]:
+        """Unsettled net amounts (whole NT$: > 0 the broker pays the investor on the
+        settlement date) of the accounts the caller may see, optionally one account and one
+        settlement date, with their total per settlement date: a salesperson's net
+        settlement across its customers."""
+        return (yield Call("GET", "/settlements", Settlements,
+                           params={"account": account,
+                                   "settle_date": settle_date and settle_date.isoformat()}))
 
     def positions(self, account: str | None = None) -> Flow[list[Position]]:
         return (yield Call("GET", "/positions", list[Position], params={"account": account}))

@@ -6,6 +6,7 @@ sends them."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from brokercloud.client._common import (
     LoginResult,
     Order,
     Position,
+    Settlements,
     StreamClosedError,
     decode,
     documented,
@@ -113,6 +115,11 @@ class AsyncClient:
     async def fills(self, account: str | None = None) -> list[Fill]:
         return await self._run(self._flows.fills(account))
 
+    @documented(Flows.settlements)
+    async def settlements(self, account: str | None = None,
+                          settle_date: datetime.date | None = None) -> Settlements:
+        return await self._run(self._flows.settlements(account, settle_date))
+
     async def positions(self, account: str | None = None) -> list[Position]:
         return await self._run(self._flows.positions(account))
 
@@ -130,8 +137,11 @@ class AsyncClient:
     async def stream(self, resume_after: int | None = None) -> AsyncIterator[dict[str, Any]]:
         """The caller's live events (orders, fills, rejects, approvals) as dicts, each with
         ``seq``; pass the last ``seq`` seen as ``resume_after`` after a reconnect to get what
-        was missed. A normal close ends the iteration; any other raises
-        ``StreamClosedError`` with the server's close code.
+        was missed. Net amounts (``{"type": "NetAmount"}``, investors, salespeople,
+        supervisors, administrators) carry no ``seq``: each is the account's current net for
+        its trade date, and a resumed session gets the current ones first. A normal close
+        ends the iteration; any other raises ``StreamClosedError`` with the server's close
+        code.
 
         Iterate it in one task and close it there (``contextlib.aclosing``): the WebSocket
         session runs in an anyio task group, which must be left by the task that entered it.

@@ -1,5 +1,6 @@
 """The ``brokercloud`` commands that talk to a running AP server through the SDK: ``login``,
-``logout``, ``order``, ``orders``, ``fills``, ``positions``, ``cancel`` and ``amend``.
+``logout``, ``order``, ``orders``, ``fills``, ``positions``, ``cancel``, ``amend`` and
+``settlements``.
 
 ``login`` saves the server address and the session token in ``session.json`` under
 ``~/.config/brokercloud`` (or the file ``$BROKERCLOUD_CONFIG`` names), readable by its owner
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("login", "logout", "order", "orders", "fills", "positions", "cancel", "amend")
+COMMANDS = ("login", "logout", "order", "orders", "fills", "positions", "cancel", "amend",
+            "settlements")
 BOARD_LOT = 1000
 
 
@@ -50,6 +52,11 @@ def add_parsers(commands: Any) -> None:
     change = amend.add_mutually_exclusive_group(required=True)
     change.add_argument("--lots", type=int, help="the new total, in board lots (reduce only)")
     change.add_argument("--price", help="the new price, NT$ as decimal text")
+    settlements = commands.add_parser(
+        "settlements", help="unsettled net amounts per account and date, with totals")
+    settlements.add_argument("--account")
+    settlements.add_argument("--date", type=datetime.date.fromisoformat,
+                             help="one settlement date, YYYY-MM-DD")
     for action in (cancel, amend):
         action.add_argument("--account", help="the order's account (saves a look-up)")
         _signing_arguments(action, f"sign the {action.prog.split()[-1]} with")
@@ -199,6 +206,27 @@ def _fills(args: argparse.Namespace, console: Any) -> int:
     return 0
 
 
+def _settlements(args: argparse.Namespace, console: Any) -> int:
+    """Each account's net per trade date, then the total per settlement date (a salesperson's
+    net settlement across its customers). Net > 0: the broker pays the investor."""
+    from rich.table import Table  # noqa: PLC0415
+
+    with _client() as api:
+        result = api.settlements(args.account, args.date)
+    table = Table(title="Settlement amounts (NT$)")
+    for column in ("account", "trade date", "settles", "receivable", "payable", "net",
+                   "fills"):
+        table.add_column(column, justify="left" if column == "account" else "right",
+                         no_wrap=True)
+    for amount in result.amounts:
+        table.add_row(amount.account, *_amount_cells(amount))
+    table.add_section()
+    for total in result.totals:
+        table.add_row(f"total ({total.accounts} accounts)", *_amount_cells(total))
+    console.print(table)
+    return 0
+
+
 def _positions(args: argparse.Namespace, console: Any) -> int:
     from rich.table import Table  # noqa: PLC0415
 
@@ -214,6 +242,11 @@ def _positions(args: argparse.Namespace, console: Any) -> int:
             item.holding, item.bought, item.sold, item.position, item.open_sell)))
     console.print(table)
     return 0
+
+
+def _amount_cells(row: Any) -> tuple[str, ...]:
+    return (row.trade_date.isoformat(), row.settle_date.isoformat(), f"{row.receivable:,}",
+            f"{row.payable:,}", f"{row.net:,}", f"{row.fills:,}")
 
 
 def _orders_table(orders: list[Any], title: str) -> Any:
@@ -235,4 +268,5 @@ def _orders_table(orders: list[Any], title: str) -> Any:
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "login": _login, "logout": _logout, "order": _order, "orders": _orders,
-    "fills": _fills, "positions": _positions, "cancel": _cancel, "amend": _amend}
+    "fills": _fills, "positions": _positions, "cancel": _cancel, "amend": _amend,
+    "settlements": _settlements}

@@ -5,6 +5,7 @@ builds and signs the requests; this class only sends them."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from brokercloud.client._common import (
     LoginResult,
     Order,
     Position,
+    Settlements,
     decode,
     documented,
     make_signer,
@@ -105,6 +107,11 @@ class Client:
 
     def fills(self, account: str | None = None) -> list[Fill]:
         return self._run(self._flows.fills(account))
+
+    @documented(Flows.settlements)
+    def settlements(self, account: str | None = None,
+                    settle_date: datetime.date | None = None) -> Settlements:
+        return self._run(self._flows.settlements(account, settle_date))
 
     def positions(self, account: str | None = None) -> list[Position]:
         return self._run(self._flows.positions(account))

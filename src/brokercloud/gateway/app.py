@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code, describe
 from brokercloud.core.sequencer import Core, Listener, Sequencer
 from brokercloud.core.timers import expire_approvals_forever
 from brokercloud.gateway.authz import ForbiddenError
 from brokercloud.gateway.certificates import CertificateAuthority, SignatureVerifier
+from brokercloud.gateway.net_push import start_pushing
 from brokercloud.gateway.nonces import NonceStore
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.stream import EventHub
@@ -57,7 +59,8 @@ class GatewayContext:
                  now_ms: Callable[[], int], hub: EventHub,
                  ca: CertificateAuthority | None = None,
                  verifier: SignatureVerifier | None = None,
-                 line_usage: LineUsage | None = None) -> None:
+                 line_usage: LineUsage | None = None,
+                 back_office: BackOffice | None = None) -> None:
         self.sequencer = sequencer
         self.ca = ca
         self.verifier = verifier
@@ -66,6 +69,7 @@ class GatewayContext:
         self.now_ms = now_ms
         self.hub = hub
         self.line_usage = line_usage
+        self.back_office = back_office
         sequencer.listeners.append(hub.publish)
 
 
@@ -125,20 +129,24 @@ def create_app(core: Core, identities: Identities,
                ca: CertificateAuthority | None = None,
                nonces: NonceStore | None = None,
                line_usage: LineUsage | None = None,
-               expire_approvals_every_s: float | None = None) -> FastAPI:
+               expire_approvals_every_s: float | None = None,
+               back_office: BackOffice | None = None) -> FastAPI:
     """The AP server's HTTP surface over one core. The core's sequencer runs for as long as
     the application does (its lifespan), on the application's event loop. With a certificate
     authority, investors' orders, cancels and amends must be signed with a certificate it
     issued, and ``nonces`` (the caller's, shared by every AP process) refuses replays; with
     the line pool's usage, the operator sees the shared lines. With
     ``expire_approvals_every_s``, the application also expires overdue approvals on
-    ``now_ms``'s clock."""
+    ``now_ms``'s clock. With the ``back_office`` (booked by the caller, e.g. ``CoreFeed``),
+    the settlement routes answer and every change of a net amount is pushed on the stream;
+    without one they answer 503 BACK_OFFICE_UNAVAILABLE."""
     # the routers import this module
     from brokercloud.gateway import (  # noqa: PLC0415
         admin_routes,
         inventory_routes,
         operator_routes,
         routes,
+        settlement_routes,
         supervisor_routes,
     )
 
@@ -152,7 +160,9 @@ def create_app(core: Core, identities: Identities,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Sequencer(core, listeners) as sequencer:
             app.state.gateway = GatewayContext(sequencer, identities, now_ms, hub, ca,
-                                               verifier, line_usage)
+                                               verifier, line_usage, back_office)
+            stop_pushing = (start_pushing(back_office.ledger.feed, hub)
+                            if back_office is not None else None)
             stop = await on_start(sequencer) if on_start is not None else None
             expiry = (asyncio.create_task(expire_approvals_forever(
                 sequencer, now_ms, expire_approvals_every_s))
@@ -166,6 +176,8 @@ def create_app(core: Core, identities: Identities,
                         await expiry
                 if stop is not None:
                     await stop()
+                if stop_pushing is not None:
+                    stop_pushing()
 
     hub = EventHub()  # exists before start-up, so market data can be wired to it
 
@@ -178,6 +190,7 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(_LimitBody)
-    for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes):
+    for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes,
+                   settlement_routes):
         app.include_router(module.router)
     return app

@@ -38,21 +38,26 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     SELL_INVENTORY = "sell_inventory"
     VIEW_PLATFORM = "view_platform"
+    VIEW_SETTLEMENT = "view_settlement"
+    VIEW_EXCEPTIONS = "view_exceptions"
 
 
 _TRADE = {Action.PLACE_ORDER, Action.CANCEL_ORDER, Action.AMEND_ORDER}
 _VIEW = {Action.VIEW_ORDERS, Action.VIEW_FILLS, Action.VIEW_POSITIONS, Action.VIEW_ACCOUNTS}
+#: Settlement amounts and depository holdings: every channel that follows an account's money
+#: (the issue's investor, salesperson, supervisor and administrator), not the order-entry clerk.
+_SETTLE = {Action.VIEW_SETTLEMENT}
 
 #: What each role may do at all (within its broker and accounts, checked separately).
 POLICY: dict[Role, frozenset[Action]] = {
-    Role.INVESTOR: frozenset(_TRADE | _VIEW),
-    Role.SALESPERSON: frozenset(_TRADE | _VIEW | {Action.SELL_INVENTORY}),
+    Role.INVESTOR: frozenset(_TRADE | _VIEW | _SETTLE),
+    Role.SALESPERSON: frozenset(_TRADE | _VIEW | _SETTLE | {Action.SELL_INVENTORY}),
     Role.CLERK: frozenset(_TRADE | _VIEW),
-    Role.DMA_CLIENT: frozenset(_TRADE | _VIEW),
-    Role.SUPERVISOR: frozenset(_VIEW | {Action.VIEW_APPROVALS, Action.DECIDE_APPROVAL,
-                                        Action.VIEW_AUDIT}),
-    Role.BROKER_ADMIN: frozenset(_VIEW | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF,
-                                          Action.VIEW_AUDIT}),
+    Role.DMA_CLIENT: frozenset(_TRADE | _VIEW | _SETTLE),
+    Role.SUPERVISOR: frozenset(_VIEW | _SETTLE | {Action.VIEW_APPROVALS,
+                                                  Action.DECIDE_APPROVAL, Action.VIEW_AUDIT}),
+    Role.BROKER_ADMIN: frozenset(_VIEW | _SETTLE | {Action.MANAGE_ACCOUNTS, Action.MANAGE_STAFF,
+                                                    Action.VIEW_AUDIT, Action.VIEW_EXCEPTIONS}),
     Role.OPERATOR: frozenset({Action.VIEW_PLATFORM}),
 }
 
@@ -125,6 +130,15 @@ def authorize(caller: Caller, action: Action, *, broker: str | None = None,
     if broker is not None and broker != caller.broker:
         raise ForbiddenError
     if account is not None and caller.bound and account not in caller.accounts:
+        raise ForbiddenError
+
+
+def authorize_broker_wide(caller: Caller, action: Action) -> None:
+    """Like ``authorize`` on the caller's own broker, for figures of the whole broker (its net
+    with the exchange, its exceptions): a caller bound to accounts or to a branch would see
+    other customers' trades in them, so it is refused even where the role has the action."""
+    authorize(caller, action, broker=caller.broker)
+    if caller.bound:
         raise ForbiddenError
 
 

@@ -26,6 +26,7 @@ from brokercloud.gateway.authz import (
     caller_for,
 )
 from brokercloud.gateway.identities import AuthError, User
+from brokercloud.gateway.net_push import send_current
 from brokercloud.gateway.schemas import (
     AccountRequest,
     AmendRequest,
@@ -229,7 +230,11 @@ async def list_fills(g: GatewayDep, caller: CallerDep,
 @router.websocket("/api/v1/stream")
 async def stream(websocket: WebSocket, token: str, resume_after: int | None = None) -> None:
     """Order, fill, reject and approval events of the caller's broker (and accounts), live;
-    ``resume_after`` replays what came after the last sequence number a client saw."""
+    ``resume_after`` replays what came after the last sequence number a client saw. With a
+    back office, every change of a net amount the caller may see arrives as
+    ``{"type": "NetAmount", ...}`` (no ``seq``: it is state, not an event); since state is not
+    replayed from the log, a resumed account- or branch-bound session first gets the current
+    net of each unsettled date of its accounts (``gateway.net_push``)."""
     g: GatewayContext = websocket.app.state.gateway
     try:
         caller = caller_for(g.identities.authenticate(token, g.now_ms()), g.state.accounts)
@@ -241,6 +246,8 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
         await websocket.close(code=WS_TRY_AGAIN, reason="too far behind to resume; reload")
         return
     subscription = g.hub.subscribe(caller, resume_after)
+    if resume_after is not None and g.back_office is not None:
+        send_current(g.back_office.ledger, g.hub, subscription)
     requests = asyncio.create_task(_stream_requests(websocket, subscription))
     try:
         while True:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
@@ -69,6 +69,17 @@ class EventHub:
         for subscription in list(self._subscribers):
             if symbol in subscription.symbols:
                 self._offer(subscription, payload)
+
+    def push(self, payload: bytes, wants: Callable[[Subscription], bool]) -> None:
+        """State that is not a core event (a net amount: ``gateway.net_push``), to every
+        session ``wants`` names; the slow-client rule applies as to events."""
+        for subscription in list(self._subscribers):
+            if wants(subscription):
+                self._offer(subscription, payload)
+
+    def send(self, subscription: Subscription, payload: bytes) -> None:
+        """One session only (what a resumed session is owed besides the log)."""
+        self._offer(subscription, payload)
 
     def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
         subscription = Subscription(caller)
