@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import datetime
 import itertools
-import json
 import os
 import resource
 import subprocess
@@ -51,6 +50,7 @@ from brokercloud.bench.http_load import ConnectionPool
 from brokercloud.bench.report import percentile_us, report
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core
+from brokercloud.gateway.stream import events_of
 from brokercloud.platform import DEMO_PASSWORD, _staff_commands, demo_reference
 
 IN_FLIGHT = 64
@@ -165,7 +165,8 @@ async def _listen(clients: Clients, user: str) -> None:
 
     async with websockets.connect(clients.stream_url(user), max_queue=None) as socket:
         async for message in socket:
-            clients.on_event(json.loads(message))
+            for event in events_of(message):
+                clients.on_event(event)
 
 
 async def _closed_loop(clients: Clients, seconds: float, workers: int,
@@ -219,7 +220,8 @@ async def _ws_sessions(clients: Clients, target: int) -> tuple[int, int]:
             with contextlib.suppress(TimeoutError, websockets.WebSocketException):
                 async with asyncio.timeout(30):
                     async for message in socket:
-                        if json.loads(message).get("order_id") == placed.get(user):
+                        if any(event.get("order_id") == placed.get(user)
+                               for event in events_of(message)):
                             counts["received"] += 1
                             return
 

@@ -229,7 +229,8 @@ async def list_fills(g: GatewayDep, caller: CallerDep,
 @router.websocket("/api/v1/stream")
 async def stream(websocket: WebSocket, token: str, resume_after: int | None = None) -> None:
     """Order, fill, reject and approval events of the caller's broker (and accounts), live;
-    ``resume_after`` replays what came after the last sequence number a client saw."""
+    ``resume_after`` replays what came after the last sequence number a client saw. A message
+    is one event, or an array of the events that were waiting (``stream.events_of``)."""
     g: GatewayContext = websocket.app.state.gateway
     try:
         caller = caller_for(g.identities.authenticate(token, g.now_ms()), g.state.accounts)
@@ -244,7 +245,7 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
     requests = asyncio.create_task(_stream_requests(websocket, subscription))
     try:
         while True:
-            payload = await subscription.queue.get()
+            payload = await subscription.next_message()
             if payload is None:  # fell behind: close so the client resumes from its last seq
                 await websocket.close(code=WS_TRY_AGAIN, reason="too slow; resume")
                 return
