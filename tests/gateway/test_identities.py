@@ -245,6 +245,27 @@ def test_logout_all_when_called_then_every_session_of_that_user_ends(
     assert store.authenticate(theirs, T0 + 1) == BY_ID["sales1"]
 
 
+def test_authenticate_when_a_used_session_ends_any_way_then_refused_at_once(
+        store: IdentityStore, tmp_path: Path) -> None:
+    """A verified session is remembered, and forgotten by every way a session ends, including a
+    logout by another connection to the database (another AP process)."""
+    tokens = [login(store, user_id, PW, T0).token
+              for user_id in ("inv1", "sales1", "op1", "op1")]
+    for token in tokens:
+        store.authenticate(token, T0 + 1)
+    store.logout(tokens[0])
+    store.logout_all("sales1")
+    store.set_password("op1", "another one")
+    for token in tokens[:3]:
+        assert session_code(store, token, T0 + 2) is Code.SESSION_INVALID
+    fresh = login(store, "inv1", PW, T0).token
+    assert store.authenticate(fresh, T0 + 3) == BY_ID["inv1"]
+    other_process = IdentityStore(tmp_path / "ids.db")
+    other_process.logout(fresh)
+    other_process.close()
+    assert session_code(store, fresh, T0 + 4) is Code.SESSION_INVALID
+
+
 def test_set_password_when_changed_then_old_password_and_sessions_no_longer_work(
         store: IdentityStore) -> None:
     token = login(store, "inv1", PW, T0).token
