@@ -52,11 +52,16 @@ class CountingHasher(argon2.PasswordHasher):
         return super().verify(hash, password)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[IdentityStore]:
-    store = IdentityStore(tmp_path / "ids.db")
+def _store(path: Path, **options: int) -> IdentityStore:
+    store = IdentityStore(path, **options)
     for user in (BY_ID["inv1"], BY_ID["sales1"], BY_ID["op1"]):
         store.add_user(user, PW)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[IdentityStore]:
+    store = _store(tmp_path / "ids.db")
     yield store
     store.close()
 
@@ -246,9 +251,10 @@ def test_logout_all_when_called_then_every_session_of_that_user_ends(
 
 
 def test_authenticate_when_a_used_session_ends_any_way_then_refused_at_once(
-        store: IdentityStore, tmp_path: Path) -> None:
+        tmp_path: Path) -> None:
     """A verified session is remembered, and forgotten by every way a session ends, including a
     logout by another connection to the database (another AP process)."""
+    store = _store(tmp_path / "ids.db", shared_writes_ms=0)
     tokens = [login(store, user_id, PW, T0).token
               for user_id in ("inv1", "sales1", "op1", "op1")]
     for token in tokens:
@@ -264,6 +270,7 @@ def test_authenticate_when_a_used_session_ends_any_way_then_refused_at_once(
     other_process.logout(fresh)
     other_process.close()
     assert session_code(store, fresh, T0 + 4) is Code.SESSION_INVALID
+    store.close()
 
 
 def test_set_password_when_changed_then_old_password_and_sessions_no_longer_work(

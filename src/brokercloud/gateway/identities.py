@@ -11,9 +11,10 @@
   copy of the database holds no live token. A session ends ``idle_ms`` after its last use or
   ``lifetime_ms`` after login, whichever is first. Times are injected (ms since the epoch).
 - Sessions this store has verified are remembered in memory, so an order's authentication is a
-  hash and a dict lookup, not a query: this store's own logouts drop them, and any commit to
-  the database by another connection (another AP process logging out, say; SQLite's
-  ``data_version``) forgets them all, so nothing is ever answered from a stale copy.
+  hash and a dict lookup, not a query (even a one-line query costs the event loop a release and
+  re-acquisition of the GIL): this store's own logouts drop them at once, and a commit to the
+  database by another connection (another AP process logging out, say; SQLite's
+  ``data_version``, read at most every ``shared_writes_ms``) forgets them all.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +104,8 @@ class IdentityStore:
                  hasher: argon2.PasswordHasher | None = None, max_failures: int = 5,
                  lockout_ms: int = 15 * MINUTE_MS, idle_ms: int = 30 * MINUTE_MS,
                  lifetime_ms: int = 12 * 60 * MINUTE_MS,
-                 max_concurrent_hashes: int | None = None) -> None:
+                 max_concurrent_hashes: int | None = None,
+                 shared_writes_ms: int = 100) -> None:
         self._owns_db = not isinstance(db, sqlite3.Connection)
         if isinstance(db, sqlite3.Connection):
             self.db = db
@@ -118,7 +121,9 @@ class IdentityStore:
         self._refresh_step_ms = max(1, idle_ms // 30)
         #: token digest -> (user, idle expiry, absolute expiry), as stored (module docstring)
         self._verified: dict[bytes, tuple[User, int, int]] = {}
+        self._shared_writes_s = shared_writes_ms / 1000
         self._data_version = self._read_data_version()
+        self._data_version_read = time.monotonic()
 
     # -- users ----------------------------------------------------------------------------------
     def add_user(self, user: User, password: str) -> None:
@@ -211,10 +216,8 @@ class IdentityStore:
         """The user a token belongs to; slides the idle expiry. Raises SESSION_INVALID for an
         unknown, expired or logged-out token."""
         digest = _digest(token)
-        data_version = self._read_data_version()
-        if data_version != self._data_version:  # another connection wrote: trust no copy
-            self._verified.clear()
-            self._data_version = data_version
+        if time.monotonic() - self._data_version_read >= self._shared_writes_s:
+            self._forget_if_written_elsewhere()
         verified = self._verified.get(digest)
         if verified is None:
             row = self.db.execute(
@@ -272,6 +275,13 @@ class IdentityStore:
     def _read_data_version(self) -> int:
         """Changes whenever another connection commits to the database (not for our own)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _forget_if_written_elsewhere(self) -> None:
+        data_version = self._read_data_version()
+        self._data_version_read = time.monotonic()
+        if data_version != self._data_version:  # trust no remembered session
+            self._verified.clear()
+            self._data_version = data_version
 
     def _forget_sessions_of(self, user_id: str) -> None:
         self._verified = {digest: verified for digest, verified in self._verified.items()
