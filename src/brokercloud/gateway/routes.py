@@ -242,7 +242,7 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
         await websocket.close(code=WS_TRY_AGAIN, reason="too far behind to resume; reload")
         return
     subscription = g.hub.subscribe(caller, resume_after)
-    requests = asyncio.create_task(_stream_requests(websocket, subscription))
+    requests = asyncio.create_task(_stream_requests(websocket, g, subscription))
     try:
         while True:
             payload = await subscription.next_message()
@@ -262,9 +262,11 @@ class StreamRequest(msgspec.Struct):
     symbols: list[str] = []
 
 
-async def _stream_requests(websocket: WebSocket, subscription: Subscription) -> None:
+async def _stream_requests(websocket: WebSocket, g: GatewayContext,
+                           subscription: Subscription) -> None:
     """What the client asks on its stream: ``{"op": "subscribe"|"unsubscribe", "symbols"}``
-    for quotes. A bad request is answered with an error message; the stream stays open."""
+    for quotes of listed symbols. A bad request is answered with an error message; the stream
+    stays open."""
     try:
         while True:
             text = await websocket.receive_text()
@@ -275,7 +277,8 @@ async def _stream_requests(websocket: WebSocket, subscription: Subscription) -> 
                                              msgspec.json.encode(str(error)))
                 continue
             if request.op == "subscribe":
-                subscription.symbols.update(request.symbols[:100])
+                g.hub.ask_quotes(subscription, [symbol for symbol in request.symbols[:100]
+                                                if symbol in g.state.listed])
             elif request.op == "unsubscribe":
                 subscription.symbols.difference_update(request.symbols)
     except (WebSocketDisconnect, RuntimeError):

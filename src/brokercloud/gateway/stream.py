@@ -78,6 +78,11 @@ class EventHub:
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
         self._log: deque[tuple[int, e.Event]] = deque(maxlen=capacity)
         self._subscribers: set[Subscription] = set()
+        #: Each symbol any session asked quotes for, once: whoever feeds the hub quotes
+        #: (``serve``) follows the exchange's market data for these only, so a book nobody
+        #: watches costs the exchange and the feed nothing.
+        self.quotes_asked: asyncio.Queue[str] = asyncio.Queue()
+        self._asked: set[str] = set()
 
     def publish(self, events: Iterable[e.Event]) -> None:
         """A sequencer listener: called with each command's events, in journal order."""
@@ -96,6 +101,14 @@ class EventHub:
         for subscription in list(self._subscribers):
             if symbol in subscription.symbols:
                 self._offer(subscription, payload)
+
+    def ask_quotes(self, subscription: Subscription, symbols: Iterable[str]) -> None:
+        """Quotes of ``symbols`` (listed ones: the caller checks) for this session from now."""
+        for symbol in symbols:
+            subscription.symbols.add(symbol)
+            if symbol not in self._asked:
+                self._asked.add(symbol)
+                self.quotes_asked.put_nowait(symbol)
 
     def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
         subscription = Subscription(caller)
