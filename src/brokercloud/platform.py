@@ -231,6 +231,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
                                                ws_per_message_deflate=False,
+                                               # loopback, no proxy in front; a log line
+                                               # and a middleware layer per request less
+                                               access_log=False, proxy_headers=False,
                                                timeout_graceful_shutdown=5))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():

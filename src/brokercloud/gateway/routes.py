@@ -74,8 +74,12 @@ def _view(order: Order) -> OrderView:
 GatewayDep = Annotated[GatewayContext, Depends(gateway)]
 
 
-async def authenticated(g: GatewayDep,
+async def authenticated(request: Request,
                         authorization: Annotated[str | None, Header()] = None) -> Caller:
+    """The caller a bearer token names. Reads the context itself rather than through
+    ``GatewayDep``: FastAPI solves a sub-dependency's own dependencies on every request, even
+    when the route already solved them."""
+    g: GatewayContext = request.app.state.gateway
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, Code.NOT_AUTHENTICATED)
     try:
