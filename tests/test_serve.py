@@ -13,6 +13,7 @@ from pathlib import Path
 from brokercloud.core.journal import JournalFile
 from brokercloud.core.snapshot import load_snapshot
 from brokercloud.gateway.signing import load_key, new_nonce, sign
+from brokercloud.gateway.stream import events_of
 from brokercloud.platform import DEMO_PASSWORD
 
 
@@ -93,5 +94,24 @@ def test_serve_when_restarted_then_orders_kept_and_the_order_reached_the_exchang
         assert orders[0]["order_id"] == placed["order_id"]  # type: ignore[index]
         other = _call(port, "GET", "/api/v1/orders", None, _login(port, "9b00-investor"))
         assert other == []
+    finally:
+        _stop(process)
+
+
+def test_serve_when_a_session_asks_for_quotes_then_the_feed_follows_that_symbol(tmp_path: Path):
+    """``serve`` follows the exchange's market data for a symbol once a session asks for it."""
+    from websockets.sync.client import connect  # noqa: PLC0415 (a test extra)
+
+    process, port = _start(tmp_path)
+    try:
+        token = _login(port, "9a00-investor")
+        with connect(f"ws://127.0.0.1:{port}/api/v1/stream?token={token}") as stream:
+            stream.send(json.dumps({"op": "subscribe", "symbols": ["2330"]}))
+            deadline = time.monotonic() + 10
+            kinds: set[str] = set()
+            while not kinds & {"quote", "snapshot"}:
+                message = stream.recv(timeout=max(deadline - time.monotonic(), 0.01))
+                kinds |= {event.get("type", "") for event in events_of(message)
+                          if event.get("symbol") == "2330"}
     finally:
         _stop(process)

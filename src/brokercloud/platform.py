@@ -151,14 +151,23 @@ async def _simulated_market(exchange: RunningExchange, seed: int) -> None:
 
 
 async def _quotes(hub: EventHub, host: str, md_port: int) -> None:
-    """The exchange's market data into the AP server's streams, for whoever subscribed."""
+    """The exchange's market data into the AP server's streams, for whoever subscribed: the
+    feed follows a symbol from the first time a session asks for it."""
     feed = await MarketDataClient.connect(host, md_port)
-    await feed.subscribe(*(item.instrument.symbol for item in demo_instruments()))
+    asking = asyncio.create_task(_follow_asked(feed, hub))
     encoder = msgspec.json.Encoder()
+    try:
+        while True:
+            message = await feed.receive()
+            if isinstance(message, FeedQuote):  # snapshots too (a subclass)
+                hub.publish_quote(message.symbol, encoder.encode(message))
+    finally:
+        asking.cancel()
+
+
+async def _follow_asked(feed: MarketDataClient, hub: EventHub) -> None:
     while True:
-        message = await feed.receive()
-        if isinstance(message, FeedQuote):  # snapshots too (a subclass)
-            hub.publish_quote(message.symbol, encoder.encode(message))
+        await feed.subscribe(await hub.quotes_asked.get())
 
 
 @contextlib.asynccontextmanager
@@ -231,6 +240,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
                                                log_level="warning", lifespan="on",
                                                ws_per_message_deflate=False,
+                                               # loopback, no proxy in front; a log line
+                                               # and a middleware layer per request less
+                                               access_log=False, proxy_headers=False,
                                                timeout_graceful_shutdown=5))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():

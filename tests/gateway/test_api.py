@@ -1,7 +1,6 @@
 """The HTTP API end to end on the real core and identity store (FastAPI's TestClient runs the
 application, its lifespan and the sequencer in-process)."""
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from brokercloud.core.sequencer import Core
 from brokercloud.gateway.app import MAX_BODY_BYTES, create_app
 from brokercloud.gateway.identities import IdentityStore, User
 from brokercloud.market.instruments import Instrument
+
+from .test_stream import read_events
 
 T0 = 1_795_564_800_000
 NOW = T0 + 3_600_000
@@ -207,15 +208,15 @@ def test_stream_when_order_placed_then_own_session_gets_it_and_other_broker_does
     with api.websocket_connect(f"/api/v1/stream?token={token1}") as mine, \
             api.websocket_connect(f"/api/v1/stream?token={token2}") as theirs:
         placed = api.post("/api/v1/orders", json=_order(), headers=inv1).json()
-        event = json.loads(mine.receive_text())
+        event = read_events(mine, 1)[0]
         assert (event["type"], event["order_id"], event["state"]) == (
             "OrderUpdated", placed["order_id"], "pending_send")
         api.post("/api/v1/orders", json=_order("22220001", "z"), headers=inv2)
-        other = json.loads(theirs.receive_text())
+        other = read_events(theirs, 1)[0]
         assert other["account"] == "22220001"  # the first thing they see is their own
     with api.websocket_connect(
             f"/api/v1/stream?token={token1}&resume_after={event['seq'] - 1}") as resumed:
-        assert json.loads(resumed.receive_text())["order_id"] == placed["order_id"]
+        assert read_events(resumed, 1)[0]["order_id"] == placed["order_id"]
 
 
 def test_openapi_when_read_then_every_route_documented(api):
@@ -315,12 +316,12 @@ def test_stream_when_quotes_subscribed_then_delivered_and_bad_request_answered(a
     with api.websocket_connect(f"/api/v1/stream?token={token}") as stream:
         stream.send_text('{"op": "subscribe", "symbols": ["2330"]}')
         stream.send_text("not json")
-        error = json.loads(stream.receive_text())
+        error = read_events(stream, 1)[0]
         assert error["type"] == "error"
         hub = api.app.state.hub
         hub.publish_quote("2317", b'{"type": "quote", "symbol": "2317"}')
         hub.publish_quote("2330", b'{"type": "quote", "symbol": "2330", "last_price": 7480}')
-        quote = json.loads(stream.receive_text())
+        quote = read_events(stream, 1)[0]
         assert (quote["symbol"], quote["last_price"]) == ("2330", 7480)
 
 

@@ -52,11 +52,16 @@ class CountingHasher(argon2.PasswordHasher):
         return super().verify(hash, password)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[IdentityStore]:
-    store = IdentityStore(tmp_path / "ids.db")
+def _store(path: Path, **options: int) -> IdentityStore:
+    store = IdentityStore(path, **options)
     for user in (BY_ID["inv1"], BY_ID["sales1"], BY_ID["op1"]):
         store.add_user(user, PW)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[IdentityStore]:
+    store = _store(tmp_path / "ids.db")
     yield store
     store.close()
 
@@ -243,6 +248,29 @@ def test_logout_all_when_called_then_every_session_of_that_user_ends(
     for token in mine:
         assert session_code(store, token, T0 + 1) is Code.SESSION_INVALID
     assert store.authenticate(theirs, T0 + 1) == BY_ID["sales1"]
+
+
+def test_authenticate_when_a_used_session_ends_any_way_then_refused_at_once(
+        tmp_path: Path) -> None:
+    """A verified session is remembered, and forgotten by every way a session ends, including a
+    logout by another connection to the database (another AP process)."""
+    store = _store(tmp_path / "ids.db", shared_writes_ms=0)
+    tokens = [login(store, user_id, PW, T0).token
+              for user_id in ("inv1", "sales1", "op1", "op1")]
+    for token in tokens:
+        store.authenticate(token, T0 + 1)
+    store.logout(tokens[0])
+    store.logout_all("sales1")
+    store.set_password("op1", "another one")
+    for token in tokens[:3]:
+        assert session_code(store, token, T0 + 2) is Code.SESSION_INVALID
+    fresh = login(store, "inv1", PW, T0).token
+    assert store.authenticate(fresh, T0 + 3) == BY_ID["inv1"]
+    other_process = IdentityStore(tmp_path / "ids.db")
+    other_process.logout(fresh)
+    other_process.close()
+    assert session_code(store, fresh, T0 + 4) is Code.SESSION_INVALID
+    store.close()
 
 
 def test_set_password_when_changed_then_old_password_and_sessions_no_longer_work(

@@ -4,15 +4,18 @@ session is given the current net first; booking on another thread still delivers
 
 from __future__ import annotations
 
-import json
+import weakref
+from collections import deque
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from brokercloud.backoffice import commands as b
 from brokercloud.core.commands import Credit
+from brokercloud.gateway.stream import events_of
 from brokercloud.market.orders import Side
 
 from .settlement_support import SETTLE_DATE, TRADE_DATE, Office, office_world
@@ -35,10 +38,21 @@ def _token(world: Office, user: str) -> str:
     return world.headers(user)["Authorization"][7:]
 
 
+_PENDING: weakref.WeakKeyDictionary[Any, deque[dict]] = weakref.WeakKeyDictionary()
+
+
+def _next(stream) -> dict:
+    """The stream's next event, whether its message carried one or an array of them."""
+    pending = _PENDING.setdefault(stream, deque())
+    while not pending:
+        pending.extend(events_of(stream.receive_text()))
+    return pending.popleft()
+
+
 def _until_net(stream) -> tuple[dict, list[dict]]:
     """The first NetAmount, and the events before it."""
     before = []
-    while (message := json.loads(stream.receive_text()))["type"] != "NetAmount":
+    while (message := _next(stream))["type"] != "NetAmount":
         before.append(message)
     return message, before
 
@@ -47,7 +61,7 @@ def _rest(stream) -> list[dict]:
     """Everything queued on the stream so far: a bad request's error answer comes after it."""
     stream.send_text("not json")
     seen = []
-    while (message := json.loads(stream.receive_text()))["type"] != "error":
+    while (message := _next(stream))["type"] != "error":
         seen.append(message)
     return seen
 
@@ -85,7 +99,7 @@ def test_stream_when_resumed_then_current_net_first_then_nothing_else(world):
         last_seq = max(event["seq"] for event in before)
     with world.client.websocket_connect(
             f"/api/v1/stream?token={token}&resume_after={last_seq}") as resumed:
-        assert json.loads(resumed.receive_text()) == SOLD == net  # state, not the log's deltas
+        assert _next(resumed) == SOLD == net  # state, not the log's deltas
         assert _rest(resumed) == []
     with world.client.websocket_connect(
             f"/api/v1/stream?token={_token(world, 'inv2')}&resume_after={last_seq}") as other:
@@ -102,4 +116,4 @@ def test_stream_when_booked_on_another_thread_then_delivered_on_the_loop(world):
                                          exec_id="E1", symbol="2330", side=Side.BUY,
                                          credit=Credit.CASH, price=7_470, qty=1_000,
                                          trade_date=date(2026, 11, 25))])
-        assert json.loads(mine.receive_text()) == BOUGHT
+        assert _next(mine) == BOUGHT

@@ -2,13 +2,13 @@
 branch's orders only, the head office's the whole broker's; every refused decision is
 audited on the order, and the audit is there for the broker's supervisors and admins."""
 
-import json
 import time
 
 import pytest
 
 from .conftest import serving
 from .test_api import NOW, PASSWORD, _order
+from .test_stream import read_events
 
 BIG = 200_000  # 200 lots of 2330 at 74.70: above 9A00's NT$1,000,000 band (level 1)
 
@@ -125,11 +125,11 @@ def test_stream_when_branch_supervisor_then_only_its_branch_events(world):
         taichung = _pending(world, "sales-tc", "11120001", "tc")
         _decide(world, "sup1", head_office)
         _decide(world, "sup-tc", taichung)
-        seen = [json.loads(branch.receive_text()) for _ in range(4)]
+        seen = read_events(branch, 4)
         assert {event.get("account") for event in seen} == {"11120001"}
         assert [event["type"] for event in seen] == [
             "OrderUpdated", "ApprovalRequested", "ApprovalDecided", "OrderUpdated"]
-        everything = [json.loads(whole.receive_text()) for _ in range(8)]
+        everything = read_events(whole, 8)
         assert [event["order_id"] for event in everything[:2]] == [head_office] * 2
         assert {event["account"] for event in everything} == {"11110001", "11120001"}
 
@@ -175,5 +175,5 @@ def test_stream_when_decision_on_another_customers_order_then_investor_not_told(
         _decide(world, "sup-tc", taichung)
         mine = world.client.post("/api/v1/orders", json=_order(ref="mine"),
                                  headers=world.headers("inv1")).json()
-        first = json.loads(stream.receive_text())
+        first = read_events(stream, 1)[0]
         assert (first["type"], first["order_id"]) == ("OrderUpdated", mine["order_id"])

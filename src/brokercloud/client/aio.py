@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-import msgspec
 
 from brokercloud.client._common import (
     API,
@@ -32,6 +31,7 @@ from brokercloud.client._common import (
     stream_url,
 )
 from brokercloud.core.commands import Credit
+from brokercloud.gateway.stream import events_of
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session
 
@@ -162,7 +162,8 @@ class AsyncClient:
                         if closed.code == NORMAL_CLOSURE:
                             return
                         raise StreamClosedError(closed.code, closed.reason) from None
-                    yield msgspec.json.decode(text)
+                    for event in events_of(text):
+                        yield event
         except BaseExceptionGroup as group:  # the session's task group wraps what it raises
             if group.subgroup(GeneratorExit) is not None:  # closed early by the caller
                 raise GeneratorExit from None

@@ -10,6 +10,11 @@
 - Session tokens are 256 random bits stored only as SHA-256 (enough for a random secret), so a
   copy of the database holds no live token. A session ends ``idle_ms`` after its last use or
   ``lifetime_ms`` after login, whichever is first. Times are injected (ms since the epoch).
+- Sessions this store has verified are remembered in memory, so an order's authentication is a
+  hash and a dict lookup, not a query (even a one-line query costs the event loop a release and
+  re-acquisition of the GIL): this store's own logouts drop them at once, and a commit to the
+  database by another connection (another AP process logging out, say; SQLite's
+  ``data_version``, read at most every ``shared_writes_ms``) forgets them all.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +96,16 @@ class IdentityStore:
 
     ``db`` is a path (opened in WAL mode, closed by ``close``) or a connection the caller owns
     and may share; each write here commits at once (and so commits what the caller had pending).
+    Users and sessions change only through this store: a write to them through a shared
+    connection would not reach the sessions it remembers.
     """
 
     def __init__(self, db: str | Path | sqlite3.Connection, *,
                  hasher: argon2.PasswordHasher | None = None, max_failures: int = 5,
                  lockout_ms: int = 15 * MINUTE_MS, idle_ms: int = 30 * MINUTE_MS,
                  lifetime_ms: int = 12 * 60 * MINUTE_MS,
-                 max_concurrent_hashes: int | None = None) -> None:
+                 max_concurrent_hashes: int | None = None,
+                 shared_writes_ms: int = 100) -> None:
         self._owns_db = not isinstance(db, sqlite3.Connection)
         if isinstance(db, sqlite3.Connection):
             self.db = db
@@ -110,6 +119,11 @@ class IdentityStore:
         # Refreshing the idle expiry is a write; skip it while the stored expiry is less than a
         # thirtieth of the idle time (a minute by default) behind, so busy clients cost a read.
         self._refresh_step_ms = max(1, idle_ms // 30)
+        #: token digest -> (user, idle expiry, absolute expiry), as stored (module docstring)
+        self._verified: dict[bytes, tuple[User, int, int]] = {}
+        self._shared_writes_s = shared_writes_ms / 1000
+        self._data_version = self._read_data_version()
+        self._data_version_read = time.monotonic()
 
     # -- users ----------------------------------------------------------------------------------
     def add_user(self, user: User, password: str) -> None:
@@ -202,13 +216,18 @@ class IdentityStore:
         """The user a token belongs to; slides the idle expiry. Raises SESSION_INVALID for an
         unknown, expired or logged-out token."""
         digest = _digest(token)
-        row = self.db.execute(
-            f"SELECT {_USER_COLUMNS}, s.idle_expires_ms, s.expires_ms FROM identity_sessions s "
-            "JOIN identity_users u ON u.user_id = s.user_id WHERE s.token_sha256 = ?", (digest,)
-        ).fetchone()
-        if row is None:
-            raise AuthError(Code.SESSION_INVALID)
-        idle_expires_ms, expires_ms = row[6], row[7]
+        if time.monotonic() - self._data_version_read >= self._shared_writes_s:
+            self._forget_if_written_elsewhere()
+        verified = self._verified.get(digest)
+        if verified is None:
+            row = self.db.execute(
+                f"SELECT {_USER_COLUMNS}, s.idle_expires_ms, s.expires_ms "
+                "FROM identity_sessions s JOIN identity_users u ON u.user_id = s.user_id "
+                "WHERE s.token_sha256 = ?", (digest,)).fetchone()
+            if row is None:
+                raise AuthError(Code.SESSION_INVALID)
+            verified = self._verified[digest] = (_user(row), row[6], row[7])
+        user, idle_expires_ms, expires_ms = verified
         if now_ms >= idle_expires_ms:  # idle_expires_ms never passes expires_ms
             self.logout(token)
             raise AuthError(Code.SESSION_INVALID)
@@ -217,15 +236,19 @@ class IdentityStore:
             self.db.execute("UPDATE identity_sessions SET idle_expires_ms = ? "
                             "WHERE token_sha256 = ?", (refreshed, digest))
             self.db.commit()
-        return _user(row)
+            self._verified[digest] = (user, refreshed, expires_ms)
+        return user
 
     def logout(self, token: str) -> None:
         """End one session; a token already gone is not an error (logging out twice is fine)."""
-        self.db.execute("DELETE FROM identity_sessions WHERE token_sha256 = ?", (_digest(token),))
+        digest = _digest(token)
+        self._verified.pop(digest, None)
+        self.db.execute("DELETE FROM identity_sessions WHERE token_sha256 = ?", (digest,))
         self.db.commit()
 
     def logout_all(self, user_id: str) -> int:
         """End every session of a user (lost device, staff leaving); returns how many ended."""
+        self._forget_sessions_of(user_id)
         ended = self.db.execute("DELETE FROM identity_sessions WHERE user_id = ?",
                                 (user_id,)).rowcount
         self.db.commit()
@@ -234,6 +257,8 @@ class IdentityStore:
     def prune(self, now_ms: int) -> None:
         """Delete expired sessions, and the failure counts of unknown IDs once they no longer
         matter, so guessing random IDs does not grow the database without end."""
+        self._verified = {digest: verified for digest, verified in self._verified.items()
+                          if verified[1] > now_ms}
         self.db.execute("DELETE FROM identity_sessions WHERE idle_expires_ms <= ?", (now_ms,))
         self.db.execute(
             "DELETE FROM identity_failures WHERE locked_until_ms <= ? AND last_failure_ms <= ? "
@@ -247,6 +272,21 @@ class IdentityStore:
             self.db.close()
 
     # -- internals ------------------------------------------------------------------------------
+    def _read_data_version(self) -> int:
+        """Changes whenever another connection commits to the database (not for our own)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _forget_if_written_elsewhere(self) -> None:
+        data_version = self._read_data_version()
+        self._data_version_read = time.monotonic()
+        if data_version != self._data_version:  # trust no remembered session
+            self._verified.clear()
+            self._data_version = data_version
+
+    def _forget_sessions_of(self, user_id: str) -> None:
+        self._verified = {digest: verified for digest, verified in self._verified.items()
+                          if verified[0].user_id != user_id}
+
     @staticmethod
     def _check_user(user: User) -> None:
         if not user.user_id or (user.role is Role.OPERATOR) != (user.broker == ""):
@@ -269,6 +309,7 @@ class IdentityStore:
                                   (password_hash, user_id)).rowcount
         if not updated:
             raise AuthError(Code.INVALID_CREDENTIALS)
+        self._forget_sessions_of(user_id)
         self.db.execute("DELETE FROM identity_sessions WHERE user_id = ?", (user_id,))
         self.db.execute("DELETE FROM identity_failures WHERE user_id = ?", (user_id,))
         self.db.commit()

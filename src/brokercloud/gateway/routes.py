@@ -75,8 +75,12 @@ def _view(order: Order) -> OrderView:
 GatewayDep = Annotated[GatewayContext, Depends(gateway)]
 
 
-async def authenticated(g: GatewayDep,
+async def authenticated(request: Request,
                         authorization: Annotated[str | None, Header()] = None) -> Caller:
+    """The caller a bearer token names. Reads the context itself rather than through
+    ``GatewayDep``: FastAPI solves a sub-dependency's own dependencies on every request, even
+    when the route already solved them."""
+    g: GatewayContext = request.app.state.gateway
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, Code.NOT_AUTHENTICATED)
     try:
@@ -230,7 +234,8 @@ async def list_fills(g: GatewayDep, caller: CallerDep,
 @router.websocket("/api/v1/stream")
 async def stream(websocket: WebSocket, token: str, resume_after: int | None = None) -> None:
     """Order, fill, reject and approval events of the caller's broker (and accounts), live;
-    ``resume_after`` replays what came after the last sequence number a client saw. With a
+    ``resume_after`` replays what came after the last sequence number a client saw. A message
+    is one event, or an array of the events that were waiting (``stream.events_of``). With a
     back office, every change of a net amount the caller may see arrives as
     ``{"type": "NetAmount", ...}`` (no ``seq``: it is state, not an event); since state is not
     replayed from the log, a resumed account- or branch-bound session first gets the current
@@ -248,10 +253,10 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
     subscription = g.hub.subscribe(caller, resume_after)
     if resume_after is not None and g.back_office is not None:
         send_current(g.back_office.ledger, g.hub, subscription)
-    requests = asyncio.create_task(_stream_requests(websocket, subscription))
+    requests = asyncio.create_task(_stream_requests(websocket, g, subscription))
     try:
         while True:
-            payload = await subscription.queue.get()
+            payload = await subscription.next_message()
             if payload is None:  # fell behind: close so the client resumes from its last seq
                 await websocket.close(code=WS_TRY_AGAIN, reason="too slow; resume")
                 return
@@ -268,9 +273,11 @@ class StreamRequest(msgspec.Struct):
     symbols: list[str] = []
 
 
-async def _stream_requests(websocket: WebSocket, subscription: Subscription) -> None:
+async def _stream_requests(websocket: WebSocket, g: GatewayContext,
+                           subscription: Subscription) -> None:
     """What the client asks on its stream: ``{"op": "subscribe"|"unsubscribe", "symbols"}``
-    for quotes. A bad request is answered with an error message; the stream stays open."""
+    for quotes of listed symbols. A bad request is answered with an error message; the stream
+    stays open."""
     try:
         while True:
             text = await websocket.receive_text()
@@ -281,7 +288,8 @@ async def _stream_requests(websocket: WebSocket, subscription: Subscription) -> 
                                              msgspec.json.encode(str(error)))
                 continue
             if request.op == "subscribe":
-                subscription.symbols.update(request.symbols[:100])
+                g.hub.ask_quotes(subscription, [symbol for symbol in request.symbols[:100]
+                                                if symbol in g.state.listed])
             elif request.op == "unsubscribe":
                 subscription.symbols.difference_update(request.symbols)
     except (WebSocketDisconnect, RuntimeError):

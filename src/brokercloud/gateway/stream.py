@@ -7,6 +7,10 @@ each subscriber the events of its broker and, for account-bound roles, of its ac
 client that reconnects passes the last sequence number it saw and is first replayed what came
 after it. A subscriber that falls too far behind is dropped (it reconnects and resumes) rather
 than slowing the core.
+
+A WebSocket message is one event (a JSON object), or, when several are already waiting for the
+session, a JSON array of up to ``BATCH_LIMIT`` of them in order (``events_of`` reads either):
+under load a send per event was most of the stream's cost, a system call each.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import msgspec
 
@@ -22,6 +27,7 @@ from brokercloud.gateway.authz import Caller, account_scope
 
 LOG_CAPACITY = 200_000
 QUEUE_LIMIT = 10_000
+BATCH_LIMIT = 100  # events a message; well under a client's usual 1 MiB message limit
 
 #: Events a front end is told about (the outbox events are for the lines, not people).
 STREAMED = (e.OrderUpdated, e.OrderRejected, e.Fill, e.ApprovalRequested, e.ApprovalDecided)
@@ -44,6 +50,27 @@ class Subscription:
         self.dropped = False
         self.symbols: set[str] = set()  # quotes it asked for (public data: no tenancy)
 
+    async def next_message(self) -> bytes | None:
+        """The next message for the socket (module docstring), or None once the session was
+        dropped for falling behind: the socket closes and the client resumes."""
+        first = await self.queue.get()
+        if first is None or self.queue.empty():
+            return first
+        batch = [first]
+        while len(batch) < BATCH_LIMIT and not self.queue.empty():
+            payload = self.queue.get_nowait()
+            if payload is None:  # dropped: what came before goes out, then the close
+                self.queue.put_nowait(None)
+                break
+            batch.append(payload)
+        return batch[0] if len(batch) == 1 else b"[" + b",".join(batch) + b"]"
+
+
+def events_of(message: str | bytes) -> list[dict[str, Any]]:
+    """The events of one stream message, in order."""
+    decoded = msgspec.json.decode(message)
+    return decoded if isinstance(decoded, list) else [decoded]
+
 
 class EventHub:
     """Fans the core's events out to subscribed sessions."""
@@ -51,6 +78,11 @@ class EventHub:
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
         self._log: deque[tuple[int, e.Event]] = deque(maxlen=capacity)
         self._subscribers: set[Subscription] = set()
+        #: Each symbol any session asked quotes for, once: whoever feeds the hub quotes
+        #: (``serve``) follows the exchange's market data for these only, so a book nobody
+        #: watches costs the exchange and the feed nothing.
+        self.quotes_asked: asyncio.Queue[str] = asyncio.Queue()
+        self._asked: set[str] = set()
 
     def publish(self, events: Iterable[e.Event]) -> None:
         """A sequencer listener: called with each command's events, in journal order."""
@@ -80,6 +112,14 @@ class EventHub:
     def send(self, subscription: Subscription, payload: bytes) -> None:
         """One session only (what a resumed session is owed besides the log)."""
         self._offer(subscription, payload)
+
+    def ask_quotes(self, subscription: Subscription, symbols: Iterable[str]) -> None:
+        """Quotes of ``symbols`` (listed ones: the caller checks) for this session from now."""
+        for symbol in symbols:
+            subscription.symbols.add(symbol)
+            if symbol not in self._asked:
+                self._asked.add(symbol)
+                self.quotes_asked.put_nowait(symbol)
 
     def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
         subscription = Subscription(caller)
