@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 import msgspec
@@ -50,7 +49,7 @@ from brokercloud.fix.session import (
     State,
     UnsupportedMessageError,
 )
-from brokercloud.fix.store import SessionStore, commit
+from brokercloud.fix.store import Database, SessionStore, commit
 from brokercloud.fix.tags import MsgType
 from brokercloud.fix.throttle import TokenBucket
 from brokercloud.market.instruments import Instrument
@@ -67,7 +66,7 @@ class ExchangeGateway:
     """The application behind the exchange's FIX acceptor (see the module docstring)."""
 
     def __init__(self, registry: LineRegistry, listings: Sequence[_Listing],
-                 db: sqlite3.Connection, clock: Clock, *, seed: int = 1,
+                 db: Database, clock: Clock, *, seed: int = 1,
                  price_stabilization: bool = False,
                  heartbeat_s: int = 10) -> None:
         self.registry = registry
@@ -86,14 +85,9 @@ class ExchangeGateway:
         target = registry.target_comp_id
         self._configs = {line.line: SessionConfig(target, line.line, heartbeat_s=heartbeat_s)
                          for line in registry.lines}
+        # a line's store commits with the journal, also while the line is down
         self._stores = {name: SessionStore(db, config.session_id)
                         for name, config in self._configs.items()}
-        for store in self._stores.values():
-            # reports for a line that was down are committed with the journal, but the line's
-            # next sequence number only when its own session commits: resume after them
-            stored = store.sent_between(store.next_sender_seq, 1 << 62)
-            if stored:
-                store.next_sender_seq = stored[-1][0] + 1
         self._ids = {name: header_ids(target, name) for name in self._configs}
         self._buckets = {line.line: TokenBucket(registry.rate_limit(line))
                          for line in registry.lines if registry.rate_limit(line)}

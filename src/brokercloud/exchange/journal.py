@@ -3,19 +3,19 @@ order, in SQLite, so a restarted exchange rebuilds its books by replaying them t
 deterministic engine.
 
 It lives in the same database as the FIX store and commits with it: a command is durable exactly
-when the sequence number of the message that carried it is.
+when the sequence number of the message that carried it is. Entries are buffered and written at
+the group commit, one ``executemany`` per batch (``Database.defer``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
 import msgspec
 
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, Command, NewOrder
-from brokercloud.fix.store import Database, insert
+from brokercloud.fix.store import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchange_day (
@@ -49,13 +49,14 @@ class JournalEntry(msgspec.Struct, frozen=True):
 
 
 class Journal:
-    def __init__(self, connection: sqlite3.Connection, trading_date: date) -> None:
+    def __init__(self, connection: Database, trading_date: date) -> None:
         self._db = connection
         self._date = trading_date.isoformat()
         for statement in _SCHEMA.strip().split(";"):
             if statement.strip():
                 connection.execute(statement)
-        self._encoder = msgspec.msgpack.Encoder()
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._unsaved: list[tuple[str, int, str, int, bytes | None]] = []
 
     def day(self) -> tuple[int, bytes, int] | None:
         """(seed, listings, price stabilisation on) recorded when this trading date started, or
@@ -69,17 +70,22 @@ class Journal:
                          (self._date, seed, listings, int(price_stabilization)))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
-        insert(self._db, _INSERT,
-               (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
+        self._record((self._date, time, line, _KINDS[type(command)], self._encode(command)))
 
     def record_tick(self, time: int) -> None:
-        # the same statement as commands: deferred inserts are flushed per statement, so two
-        # statements would put a batch's ticks and commands out of order
-        insert(self._db, _INSERT, (self._date, time, "", TICK, None))
+        self._record((self._date, time, "", TICK, None))
+
+    def _record(self, row: tuple[str, int, str, int, bytes | None]) -> None:
+        if not self._unsaved:
+            self._db.defer(self._save)
+        self._unsaved.append(row)
+
+    def _save(self) -> None:
+        self._db.executemany(_INSERT, self._unsaved)
+        self._unsaved.clear()
 
     def entries(self) -> Iterator[JournalEntry]:
-        if isinstance(self._db, Database):
-            self._db.flush_deferred()
+        self._db.flush_deferred()
         rows = self._db.execute(
             "SELECT time, line, kind, payload FROM exchange_journal WHERE trading_date = ?"
             " ORDER BY id", (self._date,))
