@@ -125,6 +125,18 @@ def test_frame_matches_a_hand_computed_checksum() -> None:
         sum(b"8=FIX.4.4\x019=5\x0135=0\x01") % 256)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2_000))
+def test_checksum_is_the_byte_sum_modulo_256_for_any_bytes(data: bytes) -> None:
+    assert checksum(data) == sum(data) % 256
+
+
+@pytest.mark.parametrize("length", [0, 1, 255, 256, 257, 512, 513, 515, 516, 1_000, 70_000])
+def test_checksum_is_exact_where_adler32_would_wrap(length: int) -> None:
+    for worst in (b"\xff" * length, b"\x7f" * length):  # the largest sums, binary and ASCII
+        assert checksum(worst) == sum(worst) % 256
+
+
 def test_fields_to_bytes_writes_ints_str_and_bytes() -> None:
     assert fields_to_bytes([(b"38", 1000), (b"58", "hi"), (b"55", b"2330")]) == (
         b"38=1000\x0158=hi\x0155=2330\x01")

@@ -166,13 +166,19 @@ def status_of(order: Order, ended: bytes | None = None) -> bytes:
     return OrdStatus.PARTIALLY_FILLED if order.cum_qty else OrdStatus.NEW
 
 
-@functools.lru_cache(maxsize=64)
 def transact_time(trading_date: date, ms_of_day: int) -> bytes:
-    """Exchange time of day (Taiwan) as a FIX UTCTimestamp (cached: reports come in bursts
-    that share their time)."""
+    """Exchange time of day (Taiwan) as a FIX UTCTimestamp."""
+    second, milli = divmod(ms_of_day, 1000)
+    return b"%s.%03d" % (_utc_second(trading_date, second), milli)
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_second(trading_date: date, second_of_day: int) -> bytes:
+    """The timestamp up to its second (cached: reports come in bursts within a second, and
+    datetime arithmetic and strftime cost more than the rest of a report)."""
     local = datetime(trading_date.year, trading_date.month, trading_date.day, tzinfo=TAIWAN)
-    moment = (local + timedelta(milliseconds=ms_of_day)).astimezone(UTC)
-    return moment.strftime("%Y%m%d-%H:%M:%S.").encode() + b"%03d" % (moment.microsecond // 1000)
+    return (local + timedelta(seconds=second_of_day)).astimezone(UTC).strftime(
+        "%Y%m%d-%H:%M:%S").encode()
 
 
 def average_price(cum_value: int, cum_qty: int) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
+from zlib import adler32
 
 import msgspec
 
@@ -25,6 +26,8 @@ SOH = b"\x01"
 FRAME_START = b"8=FIX.4.4\x019="
 _START_LEN = len(FRAME_START)
 _TRAILER_LEN = 7  # b"10=NNN\x01"
+_ADLER_EXACT = 256  # bytes whose sum Adler-32 gives exactly (see ``checksum``)
+_ADLER_EXACT_ASCII = 515  # 515 x 127 < 65521
 MAX_BODY_LENGTH = 64 * 1024  # larger frames are refused outright, never buffered
 _MAX_LENGTH_DIGITS = 7
 _HEADER_REQUIRED = frozenset((t.SENDER_COMP_ID, t.TARGET_COMP_ID, t.MSG_SEQ_NUM, t.SENDING_TIME))
@@ -175,13 +178,26 @@ def parse(frame: bytes) -> FixMessage:
 
 
 def checksum(data: bytes) -> int:
-    return sum(data) & 0xFF
+    """The FIX CheckSum: the sum of the bytes modulo 256.
+
+    Computed with zlib's Adler-32 (C, ~5x faster than ``sum`` here): its low 16 bits are one
+    plus the byte sum modulo 65521, which is the exact sum while that stays below 65521: for
+    any 256 bytes, or 515 ASCII bytes (a FIX message is ASCII but for rare data fields);
+    longer data is summed in 256-byte chunks."""
+    size = len(data)
+    if size <= _ADLER_EXACT or (size <= _ADLER_EXACT_ASCII and data.isascii()):
+        return (adler32(data) - 1) & 0xFF
+    view = memoryview(data)
+    total = 0
+    for start in range(0, size, _ADLER_EXACT):
+        total += (adler32(view[start:start + _ADLER_EXACT]) & 0xFFFF) - 1
+    return total & 0xFF
 
 
 def frame(body: bytes) -> bytes:
     """Wrap a body (from ``35=`` to its last SOH) with BeginString, BodyLength and CheckSum."""
-    head = b"8=FIX.4.4\x019=%d\x01" % len(body)
-    return b"%s%s10=%03d\x01" % (head, body, (sum(head) + sum(body)) & 0xFF)
+    message = b"8=FIX.4.4\x019=%d\x01%s" % (len(body), body)
+    return b"%s10=%03d\x01" % (message, checksum(message))
 
 
 def fields_to_bytes(fields: Iterable[tuple[bytes, bytes | str | int]]) -> bytes:
@@ -254,7 +270,7 @@ class FrameDecoder:
         trailer = buf[frame_end - _TRAILER_LEN:frame_end]
         if trailer[:3] != b"10=" or trailer[6:] != SOH or not trailer[3:6].isdigit():
             return FrameProblem.BAD_BODY_LENGTH, pos + 1
-        if sum(buf[pos:frame_end - _TRAILER_LEN]) & 0xFF != int(trailer[3:6]):
+        if checksum(buf[pos:frame_end - _TRAILER_LEN]) != int(trailer[3:6]):
             return FrameProblem.BAD_CHECKSUM, frame_end
         if buf[length_end + 1:length_end + 4] != b"35=":
             # FIX: a message whose first three fields are not 8, 9 and 35 is garbled
