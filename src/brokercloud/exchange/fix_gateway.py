@@ -96,6 +96,7 @@ class ExchangeGateway:
         self._cum_value: dict[int, int] = {}
         self._identity: dict[int, tuple[Order, int, str, bytes]] = {}  # report prefix by version
         self._line = ""  # the line whose command the engine is applying
+        self._text_ms, self._text = -1, b""  # the last TransactTime (see _time_text)
         self._inbound: FixMessage | None = None
         self._replaying = False
         self._replay()
@@ -306,7 +307,12 @@ class ExchangeGateway:
             record_message(self._stores[line], self._ids[line], msg_type, body)
 
     def _time_text(self, ms_of_day: int) -> bytes:
-        return fm.transact_time(self.clock.trading_date, ms_of_day)
+        """TransactTime text; the reports of one command share their time, so the last one is
+        kept."""
+        if ms_of_day != self._text_ms:
+            self._text_ms = ms_of_day
+            self._text = fm.transact_time(self.clock.trading_date, ms_of_day)
+        return self._text
 
     def _now_text(self) -> bytes:
         return self._time_text(self.exchange.now)

@@ -28,6 +28,7 @@ _START_LEN = len(FRAME_START)
 _TRAILER_LEN = 7  # b"10=NNN\x01"
 _ADLER_EXACT = 256  # bytes whose sum Adler-32 gives exactly (see ``checksum``)
 _ADLER_EXACT_ASCII = 515  # 515 x 127 < 65521
+_TRAILERS = [b"10=%03d\x01" % value for value in range(256)]
 MAX_BODY_LENGTH = 64 * 1024  # larger frames are refused outright, never buffered
 _MAX_LENGTH_DIGITS = 7
 _HEADER_REQUIRED = frozenset((t.SENDER_COMP_ID, t.TARGET_COMP_ID, t.MSG_SEQ_NUM, t.SENDING_TIME))
@@ -197,7 +198,7 @@ def checksum(data: bytes) -> int:
 def frame(body: bytes) -> bytes:
     """Wrap a body (from ``35=`` to its last SOH) with BeginString, BodyLength and CheckSum."""
     message = b"8=FIX.4.4\x019=%d\x01%s" % (len(body), body)
-    return b"%s10=%03d\x01" % (message, checksum(message))
+    return message + _TRAILERS[checksum(message)]
 
 
 def fields_to_bytes(fields: Iterable[tuple[bytes, bytes | str | int]]) -> bytes:

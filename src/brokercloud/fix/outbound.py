@@ -49,5 +49,4 @@ def record_message(store: SessionStore, ids: bytes, msg_type: bytes, body: bytes
     stamp = sending_time()
     raw = frame(b"35=%s\x01%s34=%d\x0152=%s\x01%s" % (msg_type, ids, seq, stamp, body))
     store.record_sent(seq, msg_type, stamp, body)
-    store.next_sender_seq = seq + 1
     return raw

@@ -176,6 +176,9 @@ class FixSession(asyncio.Protocol):
         self.application = binding.application
         self._header_ids = header_ids(binding.config.sender_comp_id,
                                       binding.config.target_comp_id)
+        # what the peer's messages must carry in SenderCompID (49) and TargetCompID (56)
+        self._peer_sender = binding.config.target_comp_id.encode()
+        self._peer_target = binding.config.sender_comp_id.encode()
         self._time_window = _SendingTimeWindow(binding.config.max_latency_s)
         if binding.config.outbound_rate:
             self._bucket = TokenBucket(binding.config.outbound_rate)
@@ -252,7 +255,8 @@ class FixSession(asyncio.Protocol):
             raise RuntimeError("session not bound")
         seq = self.store.next_sender_seq
         self._out.append(record_message(self.store, self._header_ids, msg_type, body))
-        self._schedule_flush()
+        if not self._in_read and not self._flush_scheduled:
+            self._schedule_flush()
         return seq
 
     async def send_throttled(self, msg_type: bytes, body: bytes) -> int:
@@ -269,6 +273,7 @@ class FixSession(asyncio.Protocol):
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
+        """Flush at the end of this event-loop iteration; a read flushes when it ends."""
         if not self._in_read and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -327,9 +332,9 @@ class FixSession(asyncio.Protocol):
         self.disconnect()
 
     def _comp_ids_match(self, message: FixMessage) -> bool:
-        self._bound_config()
-        if (message.fields[t.SENDER_COMP_ID] == self.config.target_comp_id.encode()
-                and message.fields[t.TARGET_COMP_ID] == self.config.sender_comp_id.encode()):
+        fields = message.fields
+        if (fields[t.SENDER_COMP_ID] == self._peer_sender
+                and fields[t.TARGET_COMP_ID] == self._peer_target):
             return True
         self.generate_reject(_peek_int(message.raw, b"\x0134=") or 0, Reason.COMP_ID_PROBLEM,
                              "CompID problem", None, message.msg_type)
@@ -393,7 +398,8 @@ class FixSession(asyncio.Protocol):
             self._on_seq_too_low(message, seq, expected)
             return
         self._process(message, seq)
-        self._drain_pending()
+        if self._pending or self._resend_until:
+            self._drain_pending()
 
     def _on_seq_too_low(self, message: FixMessage, seq: int, expected: int) -> None:
         if message.get(t.POSS_DUP_FLAG) == b"Y":

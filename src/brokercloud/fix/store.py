@@ -73,6 +73,7 @@ def open_database(path: str | Path, *, durable: bool = False) -> Database:
                                  factory=Database)
     connection.execute("PRAGMA locking_mode=EXCLUSIVE")  # one owner: no lock syscalls per commit
     connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=8000")
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.executescript(_SCHEMA)
     connection.execute("BEGIN")
@@ -103,9 +104,7 @@ class SessionStore:
     @next_sender_seq.setter
     def next_sender_seq(self, seq: int) -> None:
         self._next_sender_seq = seq
-        if not self._seqs_dirty:
-            self._seqs_dirty = True
-            self._db.defer(self._save_seqs)
+        self._seqs_changed()
 
     @property
     def next_target_seq(self) -> int:
@@ -114,15 +113,16 @@ class SessionStore:
     @next_target_seq.setter
     def next_target_seq(self, seq: int) -> None:
         self._next_target_seq = seq
-        if not self._seqs_dirty:
-            self._seqs_dirty = True
-            self._db.defer(self._save_seqs)
+        self._seqs_changed()
 
     def record_sent(self, seq: int, msg_type: bytes, sending_time: bytes, body: bytes) -> None:
-        """Keep a sent message for resends; ``body`` is everything after the standard header."""
+        """Keep a sent message for resends (``body``: everything after the standard header);
+        the next one sent is ``seq + 1``."""
         if not self._unsaved:
             self._db.defer(self._save_sent)
         self._unsaved.append((seq, msg_type, sending_time, body))
+        self._next_sender_seq = seq + 1
+        self._seqs_changed()
 
     def sent_between(self, begin: int, end: int) -> list[SentMessage]:
         """Stored (seq, msg_type, sending_time, body) with begin <= seq <= end, in order."""
@@ -146,6 +146,11 @@ class SessionStore:
     def commit(self) -> None:
         """Make everything recorded so far durable (this store's and the connection's)."""
         commit(self._db)
+
+    def _seqs_changed(self) -> None:
+        if not self._seqs_dirty:
+            self._seqs_dirty = True
+            self._db.defer(self._save_seqs)
 
     def _save_seqs(self) -> None:
         self._seqs_dirty = False
