@@ -390,6 +390,17 @@ def test_tag_without_value(field: bytes) -> None:
     assert (error.reason, error.tag) == (Reason.TAG_SPECIFIED_WITHOUT_VALUE, b"58")
 
 
+def test_a_field_without_equals_is_caught_even_when_a_value_has_a_spare_one() -> None:
+    # as many "=" as fields: splitting on every "=" would misalign into 58=59 and 1=2
+    error = _parse_error(body(extra=b"11=C1\x0158\x0159=1=2\x01"))
+    assert (error.reason, error.tag) == (Reason.TAG_SPECIFIED_WITHOUT_VALUE, b"58")
+
+
+def test_values_may_contain_equals() -> None:
+    message = parse(frame(body(extra=b"11=C1\x0158=a=b=\x01")))
+    assert (message.fields[b"11"], message.fields[b"58"]) == (b"C1", b"a=b=")
+
+
 def test_duplicate_tag() -> None:
     error = _parse_error(body(extra=b"11=C1\x0155=2330\x0111=C2\x01"))
     assert (error.reason, error.tag) == (Reason.TAG_APPEARS_MORE_THAN_ONCE, b"11")

@@ -4,7 +4,8 @@ deterministic engine.
 
 It lives in the same database as the FIX store and commits with it: a command is durable exactly
 when the sequence number of the message that carried it is. Entries are buffered and written at
-the group commit, one ``executemany`` per batch (``Database.defer``).
+the group commit as one row per batch (their msgpack list, ``Database.defer``): one insert
+however many commands the batch held, and no encoding call per command.
 """
 
 from __future__ import annotations
@@ -24,22 +25,19 @@ CREATE TABLE IF NOT EXISTS exchange_day (
     listings BLOB NOT NULL,
     price_stabilization INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS exchange_journal (
+CREATE TABLE IF NOT EXISTS exchange_journal_batch (
     id INTEGER PRIMARY KEY,
     trading_date TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    line TEXT NOT NULL,
-    kind INTEGER NOT NULL,
-    payload BLOB
+    entries BLOB NOT NULL
 );
 """
-
-_INSERT = ("INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
-           " VALUES (?, ?, ?, ?, ?)")
 
 TICK, NEW, CANCEL, AMEND = 0, 1, 2, 3
 _KINDS: dict[type, int] = {NewOrder: NEW, CancelOrder: CANCEL, AmendOrder: AMEND}
 _TYPES: dict[int, type] = {kind: cls for cls, kind in _KINDS.items()}
+#: A batch as stored: [time, line, kind, command (nil for a clock step)] per entry.
+_Row = tuple[int, str, int, Command | None]
+_decode_batch = msgspec.msgpack.Decoder(list[tuple[int, str, int, msgspec.Raw]]).decode
 
 
 class JournalEntry(msgspec.Struct, frozen=True):
@@ -56,7 +54,7 @@ class Journal:
             if statement.strip():
                 connection.execute(statement)
         self._encode = msgspec.msgpack.Encoder().encode
-        self._unsaved: list[tuple[str, int, str, int, bytes | None]] = []
+        self._unsaved: list[_Row] = []
 
     def day(self) -> tuple[int, bytes, int] | None:
         """(seed, listings, price stabilisation on) recorded when this trading date started, or
@@ -70,25 +68,27 @@ class Journal:
                          (self._date, seed, listings, int(price_stabilization)))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
-        self._record((self._date, time, line, _KINDS[type(command)], self._encode(command)))
+        self._record((time, line, _KINDS[type(command)], command))
 
     def record_tick(self, time: int) -> None:
-        self._record((self._date, time, "", TICK, None))
+        self._record((time, "", TICK, None))
 
-    def _record(self, row: tuple[str, int, str, int, bytes | None]) -> None:
+    def _record(self, row: _Row) -> None:
         if not self._unsaved:
             self._db.defer(self._save)
         self._unsaved.append(row)
 
     def _save(self) -> None:
-        self._db.executemany(_INSERT, self._unsaved)
+        self._db.execute("INSERT INTO exchange_journal_batch VALUES (NULL, ?, ?)",
+                         (self._date, self._encode(self._unsaved)))
         self._unsaved.clear()
 
     def entries(self) -> Iterator[JournalEntry]:
         self._db.flush_deferred()
         rows = self._db.execute(
-            "SELECT time, line, kind, payload FROM exchange_journal WHERE trading_date = ?"
-            " ORDER BY id", (self._date,))
-        for time, line, kind, payload in rows:
-            command = None if kind == TICK else msgspec.msgpack.decode(payload, type=_TYPES[kind])
-            yield JournalEntry(time, line, command)
+            "SELECT entries FROM exchange_journal_batch WHERE trading_date = ? ORDER BY id",
+            (self._date,))
+        for (batch,) in rows:
+            for time, line, kind, command in _decode_batch(batch):
+                yield JournalEntry(time, line, None if kind == TICK else msgspec.msgpack.decode(
+                    command, type=_TYPES[kind]))
