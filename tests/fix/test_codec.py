@@ -238,6 +238,31 @@ def test_garbage_alone_is_dropped_but_a_possible_frame_start_is_kept() -> None:
     assert frames_only(items) == [STREAM_FRAMES[0]]
 
 
+def _framed_as(begin_string: bytes, raw_body: bytes) -> bytes:
+    """A frame with a correct BodyLength and CheckSum under another BeginString."""
+    message = b"8=%s\x019=%d\x01%s" % (begin_string, len(raw_body), raw_body)
+    return message + b"10=%03d\x01" % (sum(message) % 256)
+
+
+@pytest.mark.parametrize("begin_string", [b"FIX.4.2", b"FIXT.1.1", b"FIX.5.0SP2"])
+def test_a_proven_frame_of_another_fix_version_is_reported_and_the_next_frame_is_read(
+        begin_string: bytes) -> None:
+    stream = _framed_as(begin_string, body()) + STREAM_FRAMES[1]
+    assert decode_all(FrameDecoder(), stream) == [
+        FrameProblem.WRONG_BEGIN_STRING, STREAM_FRAMES[1]]
+    for cut in range(1, len(stream)):  # the same however the stream is split
+        decoder = FrameDecoder()
+        items = decode_all(decoder, stream[:cut]) + decode_all(decoder, stream[cut:])
+        assert items == [FrameProblem.WRONG_BEGIN_STRING, STREAM_FRAMES[1]], cut
+
+
+def test_another_version_with_a_bad_checksum_is_only_a_bad_checksum() -> None:
+    foreign = _framed_as(b"FIX.4.2", body())
+    bad = foreign[:-4] + b"%03d\x01" % ((int(foreign[-4:-1]) + 1) % 256)
+    assert decode_all(FrameDecoder(), bad + STREAM_FRAMES[1]) == [
+        FrameProblem.BAD_CHECKSUM, STREAM_FRAMES[1]]
+
+
 def test_bad_checksum_frame_is_dropped_and_the_next_frame_is_read() -> None:
     good = STREAM_FRAMES[0]
     bad = good[:-4] + b"%03d\x01" % ((int(good[-4:-1]) + 1) % 256)

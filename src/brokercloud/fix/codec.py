@@ -25,6 +25,8 @@ _D = TypeVar("_D")
 SOH = b"\x01"
 FRAME_START = b"8=FIX.4.4\x019="
 _START_LEN = len(FRAME_START)
+_ANY_BEGIN = b"8=FIX"  # frames of other versions are framed too, then refused as a whole
+_MAX_BEGIN_STRING = 16  # b"8=" and the longest BeginString we look for before its SOH
 _TRAILER_LEN = 7  # b"10=NNN\x01"
 _ADLER_EXACT = 256  # bytes whose sum Adler-32 gives exactly (see ``checksum``)
 _ADLER_EXACT_ASCII = 515  # 515 x 127 < 65521
@@ -54,6 +56,7 @@ class FrameProblem(enum.Enum):
     BAD_CHECKSUM = "CheckSum does not match; frame discarded"
     TOO_LARGE = "BodyLength above the limit; frame refused"
     MSG_TYPE_NOT_THIRD = "MsgType (35) is not the third field; frame discarded"
+    WRONG_BEGIN_STRING = "BeginString is not FIX.4.4; frame discarded"
 
 
 class FixMessage(msgspec.Struct, frozen=True, gc=False):
@@ -235,30 +238,44 @@ class FrameDecoder:
     def feed(self, data: bytes) -> Iterator[bytes | FrameProblem]:
         """Add bytes; yield each complete frame, or the problem that made bytes be dropped."""
         buf = self._buf + data if self._buf else data
-        pos = 0
+        pos = scan = 0  # the first byte not yet consumed; where to look for a BeginString
         end = len(buf)
         while pos < end:
-            start = buf.find(FRAME_START, pos)
+            start = buf.find(_ANY_BEGIN, scan)
             if start < 0:
                 keep = max(pos, end - _START_LEN + 1)
                 if keep > pos:
                     yield FrameProblem.GARBAGE
                 pos = keep
                 break
+            item, pos_after = self._frame_at(buf, start, end)
+            if item is FrameProblem.GARBAGE:  # only looked like a BeginString: part of the
+                scan = start + 1  # garbage reported once before the next frame
+                continue
             if start > pos:
                 yield FrameProblem.GARBAGE
                 pos = start
-            item, pos_after = self._frame_at(buf, pos, end)
             if item is None:
                 break  # still arriving
             yield item
-            pos = pos_after
+            pos = scan = pos_after
         self._buf = buf[pos:]
 
     def _frame_at(self, buf: bytes, pos: int, end: int) -> tuple[bytes | FrameProblem | None, int]:
         """The frame whose BeginString is at ``pos`` (or why it is dropped) and where to read on;
         None while the frame is still arriving."""
-        digits_at = pos + _START_LEN
+        ours = buf.startswith(FRAME_START, pos)
+        if ours:
+            digits_at = pos + _START_LEN
+        else:  # another version (or bytes that only look like one): find its BodyLength
+            begin_end = buf.find(SOH, pos, pos + _MAX_BEGIN_STRING)
+            if begin_end < 0 or begin_end + 3 > end:
+                if begin_end < 0 and end - pos >= _MAX_BEGIN_STRING:
+                    return FrameProblem.GARBAGE, pos + 1
+                return None, pos  # the BeginString may still be arriving
+            if not buf.startswith(b"9=", begin_end + 1):
+                return FrameProblem.GARBAGE, pos + 1
+            digits_at = begin_end + 3
         length_end = buf.find(SOH, digits_at, digits_at + _MAX_LENGTH_DIGITS + 1)
         if length_end < 0:
             if end - digits_at <= _MAX_LENGTH_DIGITS:
@@ -280,6 +297,8 @@ class FrameDecoder:
             return FrameProblem.BAD_BODY_LENGTH, pos + 1
         if checksum(buf[pos:frame_end - _TRAILER_LEN]) != int(trailer[3:6]):
             return FrameProblem.BAD_CHECKSUM, frame_end
+        if not ours:  # a proven frame of another FIX version: the session logs out
+            return FrameProblem.WRONG_BEGIN_STRING, frame_end
         if buf[length_end + 1:length_end + 4] != b"35=":
             # FIX: a message whose first three fields are not 8, 9 and 35 is garbled
             return FrameProblem.MSG_TYPE_NOT_THIRD, frame_end

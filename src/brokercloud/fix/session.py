@@ -32,7 +32,13 @@ from brokercloud.fix.codec import (
 )
 from brokercloud.fix.outbound import header_ids, record_message, sending_time
 from brokercloud.fix.store import SessionStore
-from brokercloud.fix.tags import ADMIN_MSG_TYPES, FIX44_MSG_TYPES, BusinessRejectReason, MsgType
+from brokercloud.fix.tags import (
+    ADMIN_MSG_TYPES,
+    BEGIN_STRING_VALUE,
+    FIX44_MSG_TYPES,
+    BusinessRejectReason,
+    MsgType,
+)
 from brokercloud.fix.tags import SessionRejectReason as Reason
 from brokercloud.fix.throttle import TokenBucket
 
@@ -41,6 +47,7 @@ log = logging.getLogger("brokercloud.fix")
 TEST_REQUEST_GRACE = 1.2  # silence of 1.2 heartbeat intervals earns a TestRequest
 DISCONNECT_GRACE = 2.5  # silence of 2.5 intervals ends the connection
 LOGOUT_TIMEOUT_S = 2.0
+LOGON_TIMEOUT_S = 5.0  # an acceptor hangs up on a connection that sends no Logon this long
 FLUSH_EVERY = 64  # frames handled per group commit within one large read
 
 
@@ -80,6 +87,7 @@ class SessionConfig(msgspec.Struct, frozen=True):
     reset_on_logon: bool = False  # initiator: ask for ResetSeqNumFlag=Y
     outbound_rate: float = 0  # messages/s for send_throttled; 0 = unthrottled
     max_latency_s: int = 120  # inbound SendingTime must be this close to our clock; 0 = unchecked
+    max_held: int = 10_000  # messages held beyond a sequence gap before we log out
 
     @property
     def session_id(self) -> str:
@@ -142,10 +150,12 @@ class FixSession(asyncio.Protocol):
     """One FIX session over one connection, initiator or acceptor."""
 
     def __init__(self, binding: SessionBinding | None = None, *, resolver: Resolver | None = None,
-                 initiator: bool = False) -> None:
+                 initiator: bool = False, logon_timeout: float = LOGON_TIMEOUT_S) -> None:
         self.state = State.CONNECTED
         self.initiator = initiator
         self._resolver = resolver
+        self._logon_timeout = logon_timeout
+        self._logon_timer: asyncio.TimerHandle | None = None
         self._decoder = FrameDecoder()
         self._out: list[bytes] = []
         self._flush_scheduled = False
@@ -221,6 +231,8 @@ class FixSession(asyncio.Protocol):
         self._timer = loop.call_later(self._tick(), self._on_timer)
         if self.initiator:
             self.generate_logon()
+        elif self.store is None:
+            self._logon_timer = loop.call_later(self._logon_timeout, self._on_logon_timeout)
 
     def data_received(self, data: bytes) -> None:
         self._last_received = asyncio.get_running_loop().time()
@@ -232,6 +244,8 @@ class FixSession(asyncio.Protocol):
                     break
                 if isinstance(item, FrameProblem):
                     log.warning("%s: %s", self.session_id, item.value)
+                    if item is FrameProblem.WRONG_BEGIN_STRING:
+                        self.do_logout_wrong_begin_string()
                     continue
                 self._on_frame(item)
                 handled += 1
@@ -391,6 +405,9 @@ class FixSession(asyncio.Protocol):
         if seq > expected:
             if msg_type == MsgType.RESEND_REQUEST:
                 self.next_resend_request(message)
+            if len(self._pending) >= self._bound_config().max_held and seq not in self._pending:
+                self.do_logout_too_many_held(expected)
+                return
             self._pending[seq] = message
             self.do_request_resend(expected, seq)
             return
@@ -664,6 +681,25 @@ class FixSession(asyncio.Protocol):
         self.generate_logout("SendingTime accuracy problem")
         self.disconnect_after_flush()
 
+    def do_logout_too_many_held(self, expected: int) -> None:
+        """The gap is not being filled while the peer sends on: holding everything beyond it
+        would grow without bound, so the session ends (the peer resumes after a new Logon)."""
+        text = (f"more than {self._bound_config().max_held} messages held beyond a sequence "
+                f"gap at {expected}")
+        log.warning("%s: %s; logging out", self.session_id, text)
+        self.generate_logout(text)
+        self.disconnect_after_flush()
+
+    def do_logout_wrong_begin_string(self) -> None:
+        """A proven message of another FIX version: the spec says Logout naming the problem,
+        then disconnect; before Logon there is no session to log out of, so just hang up."""
+        if self.state is State.ACTIVE:
+            self.generate_logout(
+                f"Incorrect BeginString: expected {BEGIN_STRING_VALUE.decode()}")
+            self.disconnect_after_flush()
+        else:
+            self.disconnect()
+
     def do_request_resend(self, expected: int, received: int) -> None:
         """Ask once for everything from the gap on; later messages wait in ``_pending``."""
         if self._resend_until and expected <= self._resend_until:
@@ -733,6 +769,9 @@ class FixSession(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._logon_timer is not None:
+            self._logon_timer.cancel()
+            self._logon_timer = None
         if self.store is not None:
             self.store.commit()
         if was_active and self.application is not None:
@@ -745,6 +784,15 @@ class FixSession(asyncio.Protocol):
             self.logged_on.exception()  # mark retrieved: nobody may be waiting
         if not self.closed.done():
             self.closed.set_result(self.logout_reason)
+
+    def _on_logon_timeout(self) -> None:
+        """Acceptor: a connection that has not logged on in time holds a socket for nothing."""
+        self._logon_timer = None
+        if self.store is None and self.state is State.CONNECTED:
+            peer = self._transport.get_extra_info("peername") if self._transport else None
+            log.warning("connection from %s sent no Logon within %.1f s; disconnecting", peer,
+                        self._logon_timeout)
+            self.disconnect()
 
     def _on_timer(self) -> None:
         """Heartbeats when we are quiet, TestRequest when the peer is, hang up when it stays so."""
