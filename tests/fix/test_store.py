@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from brokercloud.fix.outbound import header_ids, record_message
 from brokercloud.fix.store import SessionStore, open_database
@@ -52,4 +55,19 @@ def test_reset_forgets_every_sent_message_even_ones_not_yet_committed(tmp_path: 
     assert (store.next_sender_seq, store.next_target_seq) == (1, 1)
     store.commit()
     assert store.sent_between(1, 9) == []  # a resend after the reset must not find OLD2
+    db.close()
+
+
+def test_a_write_that_failed_is_tried_again_at_the_next_commit(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    record_message(store, IDS, b"8", b"11=C0\x01")
+    db.execute("ALTER TABLE fix_sent RENAME TO fix_sent_away")  # the insert cannot run
+    with pytest.raises(sqlite3.OperationalError):
+        store.commit()
+    db.execute("ALTER TABLE fix_sent_away RENAME TO fix_sent")
+    store.commit()
+    db.close()
+    db = open_database(tmp_path / "s.db")
+    assert [seq for seq, *_ in SessionStore(db, "XTAI->BRK01").sent_between(1, 9)] == [1]
     db.close()

@@ -62,11 +62,12 @@ class Database(sqlite3.Connection):
         self._flushes.append(flush)
 
     def flush_deferred(self) -> None:
-        """Write what the writers buffered now."""
-        while self._flushes:
-            flushes, self._flushes = self._flushes, []
-            for flush in flushes:
-                flush()
+        """Write what the writers buffered now. A writer whose write fails stays registered,
+        so its rows are tried again at the next commit rather than forgotten."""
+        flushes = self._flushes
+        while flushes:
+            flushes[0]()
+            del flushes[0]
 
 
 def open_database(path: str | Path, *, durable: bool = False) -> Database:
