@@ -139,7 +139,7 @@ class ExchangeGateway:
     # -- inbound --------------------------------------------------------------------------------
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         if msg_type not in _ORDER_MESSAGES:
             raise UnsupportedMessageError(msg_type)
         name = self._line_of(session)

@@ -77,7 +77,7 @@ _CXL_REJ_REASONS: dict[Code, int] = {Code.UNKNOWN_ORDER: 1, Code.ORDER_ALREADY_D
 
 def _enum(message: FixMessage, tag: bytes, values: dict[bytes, _T],
           default: bytes | None = None) -> _T:
-    raw = message.get(tag, default)
+    raw = message.fields.get(tag, default)  # the dict directly: this runs for every field
     if raw is None:
         raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
                        f"Required tag {tag.decode()} missing", tag)
@@ -90,7 +90,7 @@ def _enum(message: FixMessage, tag: bytes, values: dict[bytes, _T],
 
 
 def _text(message: FixMessage, tag: bytes, default: bytes | None = None) -> str:
-    raw = message.get(tag, default)
+    raw = message.fields.get(tag, default)
     if raw is None:
         return message.require(tag).decode()
     try:

@@ -147,7 +147,11 @@ def cents_to_decimal(cents: int) -> bytes:
 
 def parse(frame: bytes) -> FixMessage:
     """Parse a frame the decoder has already proven (length, checksum, MsgType third)."""
-    fields, count = _split_fields(frame)
+    parts = frame[:-1].split(SOH)
+    fields: dict[bytes, bytes] = {}
+    for part in parts:
+        tag, _, value = part.partition(b"=")
+        fields[tag] = value
     if b"" in fields or not b"".join(fields).isdigit():
         bad = next(tag for tag in fields if not tag.isdigit())
         raise FixError(SessionRejectReason.INVALID_TAG_NUMBER,
@@ -156,8 +160,7 @@ def parse(frame: bytes) -> FixMessage:
         empty = next(tag for tag, value in fields.items() if not value)
         raise FixError(SessionRejectReason.TAG_SPECIFIED_WITHOUT_VALUE,
                        f"Tag {empty.decode()} specified without a value", empty)
-    if not frame.startswith(b"35=", frame.find(SOH, frame.find(SOH) + 1) + 1):
-        # the decoder drops these frames as garbled
+    if not parts[2].startswith(b"35="):  # the decoder drops these frames as garbled
         if t.MSG_TYPE in fields:
             raise FixError(SessionRejectReason.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
                            "MsgType (35) must be the third field", t.MSG_TYPE)
@@ -167,25 +170,15 @@ def parse(frame: bytes) -> FixMessage:
         missing = min(_HEADER_REQUIRED.difference(fields))
         raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
                        f"Required tag {missing.decode()} missing", missing)
-    if len(fields) != count and fields[t.MSG_TYPE] not in _GROUP_MSG_TYPES:
+    if len(fields) != len(parts) and fields[t.MSG_TYPE] not in _GROUP_MSG_TYPES:
         seen: set[bytes] = set()
-        for part in frame[:-1].split(SOH):
+        for part in parts:
             tag = part.partition(b"=")[0]
             if tag in seen:
                 raise FixError(SessionRejectReason.TAG_APPEARS_MORE_THAN_ONCE,
                                f"Tag {tag.decode()} appears more than once", tag)
             seen.add(tag)
     return FixMessage(fields, frame)
-
-
-def _split_fields(frame: bytes) -> tuple[dict[bytes, bytes], int]:
-    """The fields by tag (a repeated tag keeps its last value) and how many fields there are."""
-    parts = frame[:-1].split(SOH)
-    fields: dict[bytes, bytes] = {}
-    for part in parts:
-        tag, _, value = part.partition(b"=")
-        fields[tag] = value
-    return fields, len(parts)
 
 
 def checksum(data: bytes) -> int:

@@ -377,7 +377,7 @@ class FixSession(asyncio.Protocol):
 
     def _dispatch(self, message: FixMessage) -> None:
         store = self._bound_store()
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         try:
             seq = message.seq_num
         except FixError:
@@ -430,7 +430,7 @@ class FixSession(asyncio.Protocol):
     def _process(self, message: FixMessage, seq: int) -> None:
         """A message in sequence: act on it, then count it."""
         store = self._bound_store()
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         store.next_target_seq = seq + 1
         if msg_type in ADMIN_MSG_TYPES:
             handler = self._admin_handlers.get(msg_type)
@@ -444,22 +444,23 @@ class FixSession(asyncio.Protocol):
 
     def _next_application(self, message: FixMessage, seq: int) -> None:
         application = self._bound_application()
-        if message.msg_type not in FIX44_MSG_TYPES and message.msg_type[:1] != b"U":
+        msg_type = message.fields[t.MSG_TYPE]
+        if msg_type not in FIX44_MSG_TYPES and msg_type[:1] != b"U":
             self.generate_reject(seq, Reason.INVALID_MSG_TYPE, "Invalid MsgType", t.MSG_TYPE,
-                                 message.msg_type)
+                                 msg_type)
             return
         try:
             application.on_message(self, message)
         except FixError as error:
-            self.generate_reject(seq, error.reason, error.text, error.tag, message.msg_type)
+            self.generate_reject(seq, error.reason, error.text, error.tag, msg_type)
         except UnsupportedMessageError:
-            self.generate_business_reject(seq, message.msg_type,
+            self.generate_business_reject(seq, msg_type,
                                           BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE,
                                           "Unsupported message type "
-                                          + message.msg_type.decode(errors="replace"))
+                                          + msg_type.decode(errors="replace"))
         except Exception:  # an application bug must not take the session down
             log.exception("%s: application failed on seq %d", self.session_id, seq)
-            self.generate_business_reject(seq, message.msg_type,
+            self.generate_business_reject(seq, msg_type,
                                           BusinessRejectReason.APPLICATION_NOT_AVAILABLE,
                                           "Application error; message not processed")
 
