@@ -210,7 +210,8 @@ def execution_report(identity: bytes, exec_id: int | str, exec_type: bytes, ord_
     ``cum_qty`` from the event, which may be ahead of or behind the working order while a
     sweep is in progress. This runs for every report the exchange sends."""
     body = b"%s17=%s\x01150=%s\x0139=%s\x01151=%d\x0114=%d\x016=%s\x0160=%s\x01" % (
-        identity, str(exec_id).encode(), exec_type, ord_status, leaves, cum_qty, avg_px, when)
+        identity, b"%d" % exec_id if type(exec_id) is int else str(exec_id).encode(),
+        exec_type, ord_status, leaves, cum_qty, avg_px, when)
     if last is not None:
         body += b"31=%s\x0132=%d\x01" % (cents_to_decimal(last[0]), last[1])
     if orig_cl_ord_id:
