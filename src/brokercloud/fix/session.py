@@ -269,8 +269,7 @@ class FixSession(asyncio.Protocol):
             raise RuntimeError("session not bound")
         seq = self.store.next_sender_seq
         self._out.append(record_message(self.store, self._header_ids, msg_type, body))
-        if not self._in_read and not self._flush_scheduled:
-            self._schedule_flush()
+        self._schedule_flush()
         return seq
 
     async def send_throttled(self, msg_type: bytes, body: bytes) -> int:
