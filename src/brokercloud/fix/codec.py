@@ -12,6 +12,7 @@ pays only for the fields its handler uses.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 from zlib import adler32
@@ -139,7 +140,10 @@ def decimal_to_cents(value: bytes) -> int | None:
     return int(whole) * 100 + (int(frac.ljust(2, b"0")) if frac else 0)
 
 
+@functools.lru_cache(maxsize=4096)
 def cents_to_decimal(cents: int) -> bytes:
+    """7470 -> b'74.70' (cached: a day's prices are a few ticks per symbol, and every report
+    writes one or two)."""
     if cents < 0:
         return b"-" + cents_to_decimal(-cents)
     return b"%d.%02d" % divmod(cents, 100)
