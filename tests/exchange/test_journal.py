@@ -83,6 +83,31 @@ def test_the_schema_is_created_once(connection: Database) -> None:
     assert [entry.command for entry in again.entries()] == [COMMANDS[0]]
 
 
+def test_a_journal_with_one_row_per_entry_is_migrated_in_order(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "exchange.db")
+    old.execute("CREATE TABLE exchange_journal (id INTEGER PRIMARY KEY, trading_date TEXT NOT NULL,"
+                " time INTEGER NOT NULL, line TEXT NOT NULL, kind INTEGER NOT NULL, payload BLOB)")
+    rows = [(DAY.isoformat(), at(9), "", 0, None),
+            *[(DAY.isoformat(), START + i, "T9A00A0", kind, msgspec.msgpack.encode(command))
+              for i, (kind, command) in enumerate([(1, COMMANDS[0]), (3, COMMANDS[2]),
+                                                   (2, COMMANDS[4])])],
+            (NEXT_DAY.isoformat(), START, "T9A00A1", 1, msgspec.msgpack.encode(COMMANDS[1]))]
+    old.executemany("INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+                    " VALUES (?, ?, ?, ?, ?)", rows)
+    old.commit()
+    old.close()
+    db = open_database(tmp_path / "exchange.db")
+    try:
+        assert list(Journal(db, DAY).entries()) == [
+            JournalEntry(at(9), "", None), JournalEntry(START, "T9A00A0", COMMANDS[0]),
+            JournalEntry(START + 1, "T9A00A0", COMMANDS[2]),
+            JournalEntry(START + 2, "T9A00A0", COMMANDS[4])]
+        assert list(Journal(db, NEXT_DAY).entries()) == [
+            JournalEntry(START, "T9A00A1", COMMANDS[1])]
+    finally:
+        db.close()
+
+
 def test_only_committed_entries_survive(tmp_path: Path) -> None:
     path = tmp_path / "exchange.db"
     db = open_database(path)

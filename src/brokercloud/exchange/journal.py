@@ -16,7 +16,7 @@ from datetime import date
 import msgspec
 
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, Command, NewOrder
-from brokercloud.fix.store import Database
+from brokercloud.fix.store import Database, has_table
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchange_day (
@@ -55,6 +55,19 @@ class Journal:
                 connection.execute(statement)
         self._encode = msgspec.msgpack.Encoder().encode
         self._unsaved: list[_Row] = []
+        if has_table(connection, "exchange_journal"):
+            self._migrate_per_entry_rows()
+
+    def _migrate_per_entry_rows(self) -> None:
+        """A journal written when entries were one row each (``exchange_journal``): they are
+        rewritten in order, one batch row each, so a restart after the upgrade replays them."""
+        rows = self._db.execute("SELECT trading_date, time, line, kind, payload"
+                                " FROM exchange_journal ORDER BY id").fetchall()
+        self._db.executemany("INSERT INTO exchange_journal_batch VALUES (NULL, ?, ?)", [
+            (trading_date, self._encode([(time, line, kind, None if kind == TICK else
+                                          msgspec.msgpack.decode(payload, type=_TYPES[kind]))]))
+            for trading_date, time, line, kind, payload in rows])
+        self._db.execute("DROP TABLE exchange_journal")
 
     def day(self) -> tuple[int, bytes, int] | None:
         """(seed, listings, price stabilisation on) recorded when this trading date started, or

@@ -77,7 +77,26 @@ def open_database(path: str | Path, *, durable: bool = False) -> Database:
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.executescript(_SCHEMA)
     connection.execute("BEGIN")
+    if has_table(connection, "fix_message"):
+        _migrate_per_message_rows(connection)
     return connection
+
+
+def has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
+def _migrate_per_message_rows(connection: Database) -> None:
+    """A database written when sent messages were one row each (``fix_message``): each becomes
+    a row of ``fix_sent``, so a ResendRequest after the upgrade still finds it."""
+    rows = connection.execute("SELECT session_id, seq, msg_type, sending_time, body"
+                              " FROM fix_message ORDER BY session_id, seq").fetchall()
+    connection.executemany("INSERT INTO fix_sent VALUES (NULL, ?, ?, ?, ?)", [
+        (session_id, seq, seq, _encode_sent([(seq, msg_type, stamp, body)]))
+        for session_id, seq, msg_type, stamp, body in rows])
+    connection.execute("DROP TABLE fix_message")
+    commit(connection)
 
 
 class SessionStore:
