@@ -7,18 +7,20 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import msgspec
 
 from brokercloud.core.sequencer import Core
 from brokercloud.exchange.commands import NewOrder
+from brokercloud.exchange.journal import Journal
+from brokercloud.fix.store import open_database
 from brokercloud.middle_office import state_digest
 
 ORDERS = 10_000
@@ -110,10 +112,10 @@ def test_kill_9_at_random_points_then_nothing_lost_nothing_twice_state_equals_re
     assert all(len(fills) == 1 for *_, fills in orders.values())
 
     # none reached the exchange twice: one NewOrder per ClOrdID in the exchange's journal
-    db = sqlite3.connect(tmp_path / "exchange" / "exchange.db")
-    payloads = db.execute("SELECT payload FROM exchange_journal WHERE kind = 1").fetchall()
+    db = open_database(tmp_path / "exchange" / "exchange.db")
+    sent = Counter(entry.command.cl_ord_id for entry in Journal(db, date(2026, 11, 25)).entries()
+                   if isinstance(entry.command, NewOrder))
     db.close()
-    sent = Counter(msgspec.msgpack.decode(p, type=NewOrder).cl_ord_id for (p,) in payloads)
     assert set(sent) == set(orders) and max(sent.values()) == 1
 
     # the running state at the end equals a clean replay

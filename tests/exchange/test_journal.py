@@ -17,7 +17,7 @@ from brokercloud.exchange.fix_gateway import ExchangeGateway
 from brokercloud.exchange.journal import Journal, JournalEntry
 from brokercloud.exchange.registry import demo_registry
 from brokercloud.fix.codec import frame, parse
-from brokercloud.fix.store import SessionStore, commit, open_database
+from brokercloud.fix.store import Database, SessionStore, commit, open_database
 from brokercloud.market.instruments import Instrument
 from brokercloud.market.orders import OrderType, Side, TimeInForce
 from brokercloud.market.sessions import Session, at
@@ -38,18 +38,15 @@ COMMANDS = [
 ]
 
 
-@pytest.fixture(params=["plain", "deferred"])
-def connection(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """A plain SQLite connection, and the FIX store's (which defers inserts to the commit)."""
-    if request.param == "plain":
-        db = sqlite3.connect(":memory:")
-    else:
-        db = open_database(tmp_path / "journal.db")
+@pytest.fixture
+def connection(tmp_path: Path) -> Iterator[Database]:
+    """The FIX store's connection, which buffers the journal's entries until the commit."""
+    db = open_database(tmp_path / "journal.db")
     yield db
     db.close()
 
 
-def test_a_new_day_and_its_seed_and_listings(connection: sqlite3.Connection) -> None:
+def test_a_new_day_and_its_seed_and_listings(connection: Database) -> None:
     journal = Journal(connection, DAY)
     assert journal.day() is None
     listings = msgspec.msgpack.encode(LISTINGS)
@@ -63,7 +60,7 @@ def test_a_new_day_and_its_seed_and_listings(connection: sqlite3.Connection) -> 
 
 
 def test_entries_come_back_in_order_with_their_lines_and_times(
-        connection: sqlite3.Connection) -> None:
+        connection: Database) -> None:
     journal = Journal(connection, DAY)
     journal.record_tick(at(9))
     for i, command in enumerate(COMMANDS):
@@ -80,10 +77,35 @@ def test_entries_come_back_in_order_with_their_lines_and_times(
     assert list(Journal(connection, NEXT_DAY).entries()) == []
 
 
-def test_the_schema_is_created_once(connection: sqlite3.Connection) -> None:
+def test_the_schema_is_created_once(connection: Database) -> None:
     Journal(connection, DAY).record_command(START, "T9A00A0", COMMANDS[0])
     again = Journal(connection, DAY)  # a restart on the same database
     assert [entry.command for entry in again.entries()] == [COMMANDS[0]]
+
+
+def test_a_journal_with_one_row_per_entry_is_migrated_in_order(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "exchange.db")
+    old.execute("CREATE TABLE exchange_journal (id INTEGER PRIMARY KEY, trading_date TEXT NOT NULL,"
+                " time INTEGER NOT NULL, line TEXT NOT NULL, kind INTEGER NOT NULL, payload BLOB)")
+    rows = [(DAY.isoformat(), at(9), "", 0, None),
+            *[(DAY.isoformat(), START + i, "T9A00A0", kind, msgspec.msgpack.encode(command))
+              for i, (kind, command) in enumerate([(1, COMMANDS[0]), (3, COMMANDS[2]),
+                                                   (2, COMMANDS[4])])],
+            (NEXT_DAY.isoformat(), START, "T9A00A1", 1, msgspec.msgpack.encode(COMMANDS[1]))]
+    old.executemany("INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
+                    " VALUES (?, ?, ?, ?, ?)", rows)
+    old.commit()
+    old.close()
+    db = open_database(tmp_path / "exchange.db")
+    try:
+        assert list(Journal(db, DAY).entries()) == [
+            JournalEntry(at(9), "", None), JournalEntry(START, "T9A00A0", COMMANDS[0]),
+            JournalEntry(START + 1, "T9A00A0", COMMANDS[2]),
+            JournalEntry(START + 2, "T9A00A0", COMMANDS[4])]
+        assert list(Journal(db, NEXT_DAY).entries()) == [
+            JournalEntry(START, "T9A00A1", COMMANDS[1])]
+    finally:
+        db.close()
 
 
 def test_only_committed_entries_survive(tmp_path: Path) -> None:
@@ -107,13 +129,13 @@ def test_only_committed_entries_survive(tmp_path: Path) -> None:
 # -- a gateway replaying its journal ---------------------------------------------------------------
 
 
-def gateway(db: sqlite3.Connection, clock_start: int = START,
+def gateway(db: Database, clock_start: int = START,
             listings: list[tuple[Instrument, int]] | None = None) -> ExchangeGateway:
     return ExchangeGateway(demo_registry(["9A00", "9B00"], 1), LISTINGS if listings is None
                            else listings, db, SimulatedClock(DAY, clock_start))
 
 
-def reports(db: sqlite3.Connection, line: str) -> list[dict[bytes, bytes]]:
+def reports(db: Database, line: str) -> list[dict[bytes, bytes]]:
     """What the exchange stored for a line (it was not logged on): the messages' fields."""
     store = SessionStore(db, f"XTAI->{line}")
     return [parse(frame(b"35=%s\x0149=XTAI\x0156=%s\x0134=%d\x0152=%s\x01%s" % (

@@ -142,9 +142,12 @@ class Recorder:
 class Acceptor:
     """``start_acceptor`` with a password-checking resolver over one SQLite file."""
 
-    def __init__(self, db_path: Path, *, heartbeat_s: int = 30) -> None:
+    def __init__(self, db_path: Path, *, heartbeat_s: int = 30, logon_timeout: float = 5.0,
+                 max_held: int = 10_000) -> None:
         self.db_path = db_path
         self.heartbeat_s = heartbeat_s
+        self.logon_timeout = logon_timeout
+        self.max_held = max_held
         self.app = Recorder()
         self.db: sqlite3.Connection | None = None
         self.server: asyncio.Server | None = None
@@ -156,7 +159,8 @@ class Acceptor:
             return "wrong password"
         assert self.db is not None
         sender = logon.fields[t.SENDER_COMP_ID].decode()
-        config = SessionConfig(ACCEPTOR, sender, heartbeat_s=self.heartbeat_s)
+        config = SessionConfig(ACCEPTOR, sender, heartbeat_s=self.heartbeat_s,
+                               max_held=self.max_held)
         return SessionBinding(config, SessionStore(self.db, config.session_id), self.app,
                               on_close=self.closed.append)
 
@@ -166,7 +170,7 @@ class Acceptor:
 
     async def __aenter__(self) -> Acceptor:
         self.db = open_database(self.db_path)
-        self.server = await start_acceptor("127.0.0.1", 0, self.resolve)
+        self.server = await start_acceptor("127.0.0.1", 0, self.resolve, self.logon_timeout)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

@@ -125,6 +125,18 @@ def test_frame_matches_a_hand_computed_checksum() -> None:
         sum(b"8=FIX.4.4\x019=5\x0135=0\x01") % 256)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2_000))
+def test_checksum_is_the_byte_sum_modulo_256_for_any_bytes(data: bytes) -> None:
+    assert checksum(data) == sum(data) % 256
+
+
+@pytest.mark.parametrize("length", [0, 1, 255, 256, 257, 512, 513, 515, 516, 1_000, 70_000])
+def test_checksum_is_exact_where_adler32_would_wrap(length: int) -> None:
+    for worst in (b"\xff" * length, b"\x7f" * length):  # the largest sums, binary and ASCII
+        assert checksum(worst) == sum(worst) % 256
+
+
 def test_fields_to_bytes_writes_ints_str_and_bytes() -> None:
     assert fields_to_bytes([(b"38", 1000), (b"58", "hi"), (b"55", b"2330")]) == (
         b"38=1000\x0158=hi\x0155=2330\x01")
@@ -224,6 +236,31 @@ def test_garbage_alone_is_dropped_but_a_possible_frame_start_is_kept() -> None:
     assert decoder.buffered < len(FRAME_START)
     items = decode_all(decoder, b".4\x01" + STREAM_FRAMES[0][len(b"8=FIX.4.4\x01"):])
     assert frames_only(items) == [STREAM_FRAMES[0]]
+
+
+def _framed_as(begin_string: bytes, raw_body: bytes) -> bytes:
+    """A frame with a correct BodyLength and CheckSum under another BeginString."""
+    message = b"8=%s\x019=%d\x01%s" % (begin_string, len(raw_body), raw_body)
+    return message + b"10=%03d\x01" % (sum(message) % 256)
+
+
+@pytest.mark.parametrize("begin_string", [b"FIX.4.2", b"FIXT.1.1", b"FIX.5.0SP2"])
+def test_a_proven_frame_of_another_fix_version_is_reported_and_the_next_frame_is_read(
+        begin_string: bytes) -> None:
+    stream = _framed_as(begin_string, body()) + STREAM_FRAMES[1]
+    assert decode_all(FrameDecoder(), stream) == [
+        FrameProblem.WRONG_BEGIN_STRING, STREAM_FRAMES[1]]
+    for cut in range(1, len(stream)):  # the same however the stream is split
+        decoder = FrameDecoder()
+        items = decode_all(decoder, stream[:cut]) + decode_all(decoder, stream[cut:])
+        assert items == [FrameProblem.WRONG_BEGIN_STRING, STREAM_FRAMES[1]], cut
+
+
+def test_another_version_with_a_bad_checksum_is_only_a_bad_checksum() -> None:
+    foreign = _framed_as(b"FIX.4.2", body())
+    bad = foreign[:-4] + b"%03d\x01" % ((int(foreign[-4:-1]) + 1) % 256)
+    assert decode_all(FrameDecoder(), bad + STREAM_FRAMES[1]) == [
+        FrameProblem.BAD_CHECKSUM, STREAM_FRAMES[1]]
 
 
 def test_bad_checksum_frame_is_dropped_and_the_next_frame_is_read() -> None:
@@ -376,6 +413,17 @@ def test_invalid_tag_number(field: bytes) -> None:
 def test_tag_without_value(field: bytes) -> None:
     error = _parse_error(body(extra=b"11=C1\x01" + field))
     assert (error.reason, error.tag) == (Reason.TAG_SPECIFIED_WITHOUT_VALUE, b"58")
+
+
+def test_a_field_without_equals_is_caught_even_when_a_value_has_a_spare_one() -> None:
+    # as many "=" as fields: splitting on every "=" would misalign into 58=59 and 1=2
+    error = _parse_error(body(extra=b"11=C1\x0158\x0159=1=2\x01"))
+    assert (error.reason, error.tag) == (Reason.TAG_SPECIFIED_WITHOUT_VALUE, b"58")
+
+
+def test_values_may_contain_equals() -> None:
+    message = parse(frame(body(extra=b"11=C1\x0158=a=b=\x01")))
+    assert (message.fields[b"11"], message.fields[b"58"]) == (b"C1", b"a=b=")
 
 
 def test_duplicate_tag() -> None:

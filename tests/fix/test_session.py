@@ -160,6 +160,35 @@ def test_1e_first_message_not_logon_then_disconnect(tmp_path: Path) -> None:
     scripted(tmp_path, script)
 
 
+def test_connection_without_logon_is_closed_after_the_logon_timeout(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Acceptor(tmp_path / "a.db", logon_timeout=0.5) as acceptor:
+            loop = asyncio.get_running_loop()
+            silent = await RawClient.connect(acceptor.port)
+            started = loop.time()
+            try:
+                assert await silent.expect_disconnect(timeout=WAIT + 0.5) == []
+                assert loop.time() - started >= 0.45
+                assert acceptor.app.sessions == []
+            finally:
+                await silent.close()
+    run(main())
+
+
+def test_a_session_that_logged_on_in_time_outlives_the_logon_timeout(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Acceptor(tmp_path / "a.db", logon_timeout=0.3) as acceptor:
+            client = await RawClient.connect(acceptor.port)
+            try:
+                await client.logon()
+                await asyncio.sleep(0.6)
+                assert (await client.test_request()).seq_num == 2
+                assert acceptor.app.sessions[0].state is State.ACTIVE
+            finally:
+                await client.close()
+    run(main())
+
+
 def test_wrong_password_then_logout_with_reason(tmp_path: Path) -> None:
     async def script(acceptor: Acceptor, client: RawClient) -> None:
         await client.send(MsgType.LOGON, b"98=0\x01108=30\x01553=u\x01554=nope\x01")
@@ -209,6 +238,30 @@ def test_2b_msg_seq_num_too_high_then_resend_request(tmp_path: Path) -> None:
         client.next_seq = 6
         assert (await client.test_request()).seq_num == 6
     scripted(tmp_path, script)
+
+
+def test_messages_held_beyond_a_gap_are_bounded_then_logout_with_reason(
+        tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Acceptor(tmp_path / "a.db", max_held=3) as acceptor:
+            client = await RawClient.connect(acceptor.port)
+            try:
+                await client.logon()
+                for seq in (3, 4, 5):  # 2 never comes: each waits for it
+                    await client.send(MsgType.NEW_ORDER_SINGLE, order(b"C%d" % seq), seq=seq)
+                resend = await client.expect(MsgType.RESEND_REQUEST)
+                assert resend.get_int(t.BEGIN_SEQ_NO) == 2
+                await client.send(MsgType.NEW_ORDER_SINGLE, order(b"C4"), seq=4)  # a repeat
+                await client.expect_nothing()
+                await client.send(MsgType.NEW_ORDER_SINGLE, order(b"C6"), seq=6)
+                replies = await client.expect_disconnect()
+                assert [m.msg_type for m in replies] == [MsgType.LOGOUT]
+                assert replies[0].get(t.TEXT) == (
+                    b"more than 3 messages held beyond a sequence gap at 2")
+                assert acceptor.app.messages == []  # none of them was processed
+            finally:
+                await client.close()
+    run(main())
 
 
 def test_2c_msg_seq_num_too_low_then_logout(tmp_path: Path) -> None:
@@ -371,6 +424,33 @@ def test_garbage_bytes_then_ignored(tmp_path: Path) -> None:
         await client.expect_nothing()
         assert (await client.test_request()).seq_num == 2
         assert acceptor.app.sessions[0].state is State.ACTIVE
+    scripted(tmp_path, script)
+
+
+def _as_version(raw: bytes, begin_string: bytes) -> bytes:
+    """The same message under another BeginString, its BodyLength and CheckSum still right."""
+    message = raw[:-7].replace(b"8=FIX.4.4", b"8=" + begin_string, 1)
+    return message + b"10=%03d\x01" % (sum(message) % 256)
+
+
+def test_begin_string_not_fix44_after_logon_then_logout_with_reason(tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        await client.logon()
+        await client.write(_as_version(client.build(MsgType.TEST_REQUEST, b"112=V\x01"),
+                                       b"FIX.4.2"))
+        replies = await client.expect_disconnect()
+        assert [m.msg_type for m in replies] == [MsgType.LOGOUT]
+        assert replies[0].get(t.TEXT) == b"Incorrect BeginString: expected FIX.4.4"
+        assert acceptor.app.sessions[0].state is State.DISCONNECTED
+    scripted(tmp_path, script)
+
+
+def test_begin_string_not_fix44_instead_of_logon_then_disconnect(tmp_path: Path) -> None:
+    async def script(acceptor: Acceptor, client: RawClient) -> None:
+        logon = client.build(MsgType.LOGON, b"98=0\x01108=30\x01553=u\x01554=pw\x01")
+        await client.write(_as_version(logon, b"FIXT.1.1"))
+        assert await client.expect_disconnect() == []
+        assert acceptor.app.sessions == []
     scripted(tmp_path, script)
 
 

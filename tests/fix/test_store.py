@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
+
 from brokercloud.fix.outbound import header_ids, record_message
-from brokercloud.fix.store import SessionStore, open_database
+from brokercloud.fix.store import SessionStore, has_table, open_database
 
 IDS = header_ids("XTAI", "BRK01")
 
@@ -52,4 +55,43 @@ def test_reset_forgets_every_sent_message_even_ones_not_yet_committed(tmp_path: 
     assert (store.next_sender_seq, store.next_target_seq) == (1, 1)
     store.commit()
     assert store.sent_between(1, 9) == []  # a resend after the reset must not find OLD2
+    db.close()
+
+
+def test_a_write_that_failed_is_tried_again_at_the_next_commit(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    record_message(store, IDS, b"8", b"11=C0\x01")
+    db.execute("ALTER TABLE fix_sent RENAME TO fix_sent_away")  # the insert cannot run
+    with pytest.raises(sqlite3.OperationalError):
+        store.commit()
+    db.execute("ALTER TABLE fix_sent_away RENAME TO fix_sent")
+    store.commit()
+    db.close()
+    db = open_database(tmp_path / "s.db")
+    assert [seq for seq, *_ in SessionStore(db, "XTAI->BRK01").sent_between(1, 9)] == [1]
+    db.close()
+
+
+def test_a_database_with_one_row_per_sent_message_is_migrated(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "s.db")
+    old.executescript("""
+        CREATE TABLE fix_session (session_id TEXT PRIMARY KEY, next_sender_seq INTEGER NOT NULL,
+                                  next_target_seq INTEGER NOT NULL);
+        CREATE TABLE fix_message (session_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                                  msg_type BLOB NOT NULL, sending_time BLOB NOT NULL,
+                                  body BLOB NOT NULL, PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
+        INSERT INTO fix_session VALUES ('XTAI->BRK01', 3, 5);
+        INSERT INTO fix_message VALUES ('XTAI->BRK01', 1, X'38', X'3532', X'31313D43300131');
+        INSERT INTO fix_message VALUES ('XTAI->BRK01', 2, X'30', X'3532', X'');
+    """)
+    old.close()
+    db = open_database(tmp_path / "s.db")
+    store = SessionStore(db, "XTAI->BRK01")
+    assert (store.next_sender_seq, store.next_target_seq) == (3, 5)
+    assert store.sent_between(1, 9) == [(1, b"8", b"52", b"11=C0\x011"), (2, b"0", b"52", b"")]
+    db.close()
+    db = open_database(tmp_path / "s.db")  # migrated once, kept
+    assert len(SessionStore(db, "XTAI->BRK01").sent_between(1, 9)) == 2
+    assert not has_table(db, "fix_message")
     db.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 import msgspec
@@ -50,7 +49,7 @@ from brokercloud.fix.session import (
     State,
     UnsupportedMessageError,
 )
-from brokercloud.fix.store import SessionStore, commit
+from brokercloud.fix.store import Database, SessionStore, commit
 from brokercloud.fix.tags import MsgType
 from brokercloud.fix.throttle import TokenBucket
 from brokercloud.market.instruments import Instrument
@@ -67,7 +66,7 @@ class ExchangeGateway:
     """The application behind the exchange's FIX acceptor (see the module docstring)."""
 
     def __init__(self, registry: LineRegistry, listings: Sequence[_Listing],
-                 db: sqlite3.Connection, clock: Clock, *, seed: int = 1,
+                 db: Database, clock: Clock, *, seed: int = 1,
                  price_stabilization: bool = False,
                  heartbeat_s: int = 10) -> None:
         self.registry = registry
@@ -86,14 +85,9 @@ class ExchangeGateway:
         target = registry.target_comp_id
         self._configs = {line.line: SessionConfig(target, line.line, heartbeat_s=heartbeat_s)
                          for line in registry.lines}
+        # a line's store commits with the journal, also while the line is down
         self._stores = {name: SessionStore(db, config.session_id)
                         for name, config in self._configs.items()}
-        for store in self._stores.values():
-            # reports for a line that was down are committed with the journal, but the line's
-            # next sequence number only when its own session commits: resume after them
-            stored = store.sent_between(store.next_sender_seq, 1 << 62)
-            if stored:
-                store.next_sender_seq = stored[-1][0] + 1
         self._ids = {name: header_ids(target, name) for name in self._configs}
         self._buckets = {line.line: TokenBucket(registry.rate_limit(line))
                          for line in registry.lines if registry.rate_limit(line)}
@@ -102,6 +96,7 @@ class ExchangeGateway:
         self._cum_value: dict[int, int] = {}
         self._identity: dict[int, tuple[Order, int, str, bytes]] = {}  # report prefix by version
         self._line = ""  # the line whose command the engine is applying
+        self._text_ms, self._text = -1, b""  # the last TransactTime (see _time_text)
         self._inbound: FixMessage | None = None
         self._replaying = False
         self._replay()
@@ -144,7 +139,7 @@ class ExchangeGateway:
     # -- inbound --------------------------------------------------------------------------------
 
     def on_message(self, session: FixSession, message: FixMessage) -> None:
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         if msg_type not in _ORDER_MESSAGES:
             raise UnsupportedMessageError(msg_type)
         name = self._line_of(session)
@@ -312,7 +307,12 @@ class ExchangeGateway:
             record_message(self._stores[line], self._ids[line], msg_type, body)
 
     def _time_text(self, ms_of_day: int) -> bytes:
-        return fm.transact_time(self.clock.trading_date, ms_of_day)
+        """TransactTime text; the reports of one command share their time, so the last one is
+        kept."""
+        if ms_of_day != self._text_ms:
+            self._text_ms = ms_of_day
+            self._text = fm.transact_time(self.clock.trading_date, ms_of_day)
+        return self._text
 
     def _now_text(self) -> bytes:
         return self._time_text(self.exchange.now)

@@ -77,7 +77,7 @@ _CXL_REJ_REASONS: dict[Code, int] = {Code.UNKNOWN_ORDER: 1, Code.ORDER_ALREADY_D
 
 def _enum(message: FixMessage, tag: bytes, values: dict[bytes, _T],
           default: bytes | None = None) -> _T:
-    raw = message.get(tag, default)
+    raw = message.fields.get(tag, default)  # the dict directly: this runs for every field
     if raw is None:
         raise FixError(SessionRejectReason.REQUIRED_TAG_MISSING,
                        f"Required tag {tag.decode()} missing", tag)
@@ -90,7 +90,7 @@ def _enum(message: FixMessage, tag: bytes, values: dict[bytes, _T],
 
 
 def _text(message: FixMessage, tag: bytes, default: bytes | None = None) -> str:
-    raw = message.get(tag, default)
+    raw = message.fields.get(tag, default)
     if raw is None:
         return message.require(tag).decode()
     try:
@@ -166,13 +166,19 @@ def status_of(order: Order, ended: bytes | None = None) -> bytes:
     return OrdStatus.PARTIALLY_FILLED if order.cum_qty else OrdStatus.NEW
 
 
-@functools.lru_cache(maxsize=64)
 def transact_time(trading_date: date, ms_of_day: int) -> bytes:
-    """Exchange time of day (Taiwan) as a FIX UTCTimestamp (cached: reports come in bursts
-    that share their time)."""
+    """Exchange time of day (Taiwan) as a FIX UTCTimestamp."""
+    second, milli = divmod(ms_of_day, 1000)
+    return b"%s.%03d" % (_utc_second(trading_date, second), milli)
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_second(trading_date: date, second_of_day: int) -> bytes:
+    """The timestamp up to its second (cached: reports come in bursts within a second, and
+    datetime arithmetic and strftime cost more than the rest of a report)."""
     local = datetime(trading_date.year, trading_date.month, trading_date.day, tzinfo=TAIWAN)
-    moment = (local + timedelta(milliseconds=ms_of_day)).astimezone(UTC)
-    return moment.strftime("%Y%m%d-%H:%M:%S.").encode() + b"%03d" % (moment.microsecond // 1000)
+    return (local + timedelta(seconds=second_of_day)).astimezone(UTC).strftime(
+        "%Y%m%d-%H:%M:%S").encode()
 
 
 def average_price(cum_value: int, cum_qty: int) -> bytes:
@@ -204,7 +210,8 @@ def execution_report(identity: bytes, exec_id: int | str, exec_type: bytes, ord_
     ``cum_qty`` from the event, which may be ahead of or behind the working order while a
     sweep is in progress. This runs for every report the exchange sends."""
     body = b"%s17=%s\x01150=%s\x0139=%s\x01151=%d\x0114=%d\x016=%s\x0160=%s\x01" % (
-        identity, str(exec_id).encode(), exec_type, ord_status, leaves, cum_qty, avg_px, when)
+        identity, b"%d" % exec_id if type(exec_id) is int else str(exec_id).encode(),
+        exec_type, ord_status, leaves, cum_qty, avg_px, when)
     if last is not None:
         body += b"31=%s\x0132=%d\x01" % (cents_to_decimal(last[0]), last[1])
     if orig_cl_ord_id:

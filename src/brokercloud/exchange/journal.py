@@ -3,19 +3,20 @@ order, in SQLite, so a restarted exchange rebuilds its books by replaying them t
 deterministic engine.
 
 It lives in the same database as the FIX store and commits with it: a command is durable exactly
-when the sequence number of the message that carried it is.
+when the sequence number of the message that carried it is. Entries are buffered and written at
+the group commit as one row per batch (their msgpack list, ``Database.defer``): one insert
+however many commands the batch held, and no encoding call per command.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
 import msgspec
 
 from brokercloud.exchange.commands import AmendOrder, CancelOrder, Command, NewOrder
-from brokercloud.fix.store import Database, insert
+from brokercloud.fix.store import Database, has_table
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchange_day (
@@ -24,22 +25,19 @@ CREATE TABLE IF NOT EXISTS exchange_day (
     listings BLOB NOT NULL,
     price_stabilization INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS exchange_journal (
+CREATE TABLE IF NOT EXISTS exchange_journal_batch (
     id INTEGER PRIMARY KEY,
     trading_date TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    line TEXT NOT NULL,
-    kind INTEGER NOT NULL,
-    payload BLOB
+    entries BLOB NOT NULL
 );
 """
-
-_INSERT = ("INSERT INTO exchange_journal (trading_date, time, line, kind, payload)"
-           " VALUES (?, ?, ?, ?, ?)")
 
 TICK, NEW, CANCEL, AMEND = 0, 1, 2, 3
 _KINDS: dict[type, int] = {NewOrder: NEW, CancelOrder: CANCEL, AmendOrder: AMEND}
 _TYPES: dict[int, type] = {kind: cls for cls, kind in _KINDS.items()}
+#: A batch as stored: [time, line, kind, command (nil for a clock step)] per entry.
+_Row = tuple[int, str, int, Command | None]
+_decode_batch = msgspec.msgpack.Decoder(list[tuple[int, str, int, msgspec.Raw]]).decode
 
 
 class JournalEntry(msgspec.Struct, frozen=True):
@@ -49,13 +47,27 @@ class JournalEntry(msgspec.Struct, frozen=True):
 
 
 class Journal:
-    def __init__(self, connection: sqlite3.Connection, trading_date: date) -> None:
+    def __init__(self, connection: Database, trading_date: date) -> None:
         self._db = connection
         self._date = trading_date.isoformat()
         for statement in _SCHEMA.strip().split(";"):
             if statement.strip():
                 connection.execute(statement)
-        self._encoder = msgspec.msgpack.Encoder()
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._unsaved: list[_Row] = []
+        if has_table(connection, "exchange_journal"):
+            self._migrate_per_entry_rows()
+
+    def _migrate_per_entry_rows(self) -> None:
+        """A journal written when entries were one row each (``exchange_journal``): they are
+        rewritten in order, one batch row each, so a restart after the upgrade replays them."""
+        rows = self._db.execute("SELECT trading_date, time, line, kind, payload"
+                                " FROM exchange_journal ORDER BY id").fetchall()
+        self._db.executemany("INSERT INTO exchange_journal_batch VALUES (NULL, ?, ?)", [
+            (trading_date, self._encode([(time, line, kind, None if kind == TICK else
+                                          msgspec.msgpack.decode(payload, type=_TYPES[kind]))]))
+            for trading_date, time, line, kind, payload in rows])
+        self._db.execute("DROP TABLE exchange_journal")
 
     def day(self) -> tuple[int, bytes, int] | None:
         """(seed, listings, price stabilisation on) recorded when this trading date started, or
@@ -69,20 +81,27 @@ class Journal:
                          (self._date, seed, listings, int(price_stabilization)))
 
     def record_command(self, time: int, line: str, command: Command) -> None:
-        insert(self._db, _INSERT,
-               (self._date, time, line, _KINDS[type(command)], self._encoder.encode(command)))
+        self._record((time, line, _KINDS[type(command)], command))
 
     def record_tick(self, time: int) -> None:
-        # the same statement as commands: deferred inserts are flushed per statement, so two
-        # statements would put a batch's ticks and commands out of order
-        insert(self._db, _INSERT, (self._date, time, "", TICK, None))
+        self._record((time, "", TICK, None))
+
+    def _record(self, row: _Row) -> None:
+        if not self._unsaved:
+            self._db.defer(self._save)
+        self._unsaved.append(row)
+
+    def _save(self) -> None:
+        self._db.execute("INSERT INTO exchange_journal_batch VALUES (NULL, ?, ?)",
+                         (self._date, self._encode(self._unsaved)))
+        self._unsaved.clear()
 
     def entries(self) -> Iterator[JournalEntry]:
-        if isinstance(self._db, Database):
-            self._db.flush_deferred()
+        self._db.flush_deferred()
         rows = self._db.execute(
-            "SELECT time, line, kind, payload FROM exchange_journal WHERE trading_date = ?"
-            " ORDER BY id", (self._date,))
-        for time, line, kind, payload in rows:
-            command = None if kind == TICK else msgspec.msgpack.decode(payload, type=_TYPES[kind])
-            yield JournalEntry(time, line, command)
+            "SELECT entries FROM exchange_journal_batch WHERE trading_date = ? ORDER BY id",
+            (self._date,))
+        for (batch,) in rows:
+            for time, line, kind, command in _decode_batch(batch):
+                yield JournalEntry(time, line, None if kind == TICK else msgspec.msgpack.decode(
+                    command, type=_TYPES[kind]))

@@ -12,8 +12,10 @@ pays only for the fields its handler uses.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
+from zlib import adler32
 
 import msgspec
 
@@ -24,7 +26,12 @@ _D = TypeVar("_D")
 SOH = b"\x01"
 FRAME_START = b"8=FIX.4.4\x019="
 _START_LEN = len(FRAME_START)
+_ANY_BEGIN = b"8=FIX"  # frames of other versions are framed too, then refused as a whole
+_MAX_BEGIN_STRING = 16  # b"8=" and the longest BeginString we look for before its SOH
 _TRAILER_LEN = 7  # b"10=NNN\x01"
+_ADLER_EXACT = 256  # bytes whose sum Adler-32 gives exactly (see ``checksum``)
+_ADLER_EXACT_ASCII = 515  # 515 x 127 < 65521
+_TRAILERS = [b"10=%03d\x01" % value for value in range(256)]
 MAX_BODY_LENGTH = 64 * 1024  # larger frames are refused outright, never buffered
 _MAX_LENGTH_DIGITS = 7
 _HEADER_REQUIRED = frozenset((t.SENDER_COMP_ID, t.TARGET_COMP_ID, t.MSG_SEQ_NUM, t.SENDING_TIME))
@@ -50,6 +57,7 @@ class FrameProblem(enum.Enum):
     BAD_CHECKSUM = "CheckSum does not match; frame discarded"
     TOO_LARGE = "BodyLength above the limit; frame refused"
     MSG_TYPE_NOT_THIRD = "MsgType (35) is not the third field; frame discarded"
+    WRONG_BEGIN_STRING = "BeginString is not FIX.4.4; frame discarded"
 
 
 class FixMessage(msgspec.Struct, frozen=True, gc=False):
@@ -132,7 +140,10 @@ def decimal_to_cents(value: bytes) -> int | None:
     return int(whole) * 100 + (int(frac.ljust(2, b"0")) if frac else 0)
 
 
+@functools.lru_cache(maxsize=4096)
 def cents_to_decimal(cents: int) -> bytes:
+    """7470 -> b'74.70' (cached: a day's prices are a few ticks per symbol, and every report
+    writes one or two)."""
     if cents < 0:
         return b"-" + cents_to_decimal(-cents)
     return b"%d.%02d" % divmod(cents, 100)
@@ -175,13 +186,26 @@ def parse(frame: bytes) -> FixMessage:
 
 
 def checksum(data: bytes) -> int:
-    return sum(data) & 0xFF
+    """The FIX CheckSum: the sum of the bytes modulo 256.
+
+    Computed with zlib's Adler-32 (C, ~5x faster than ``sum`` here): its low 16 bits are one
+    plus the byte sum modulo 65521, which is the exact sum while that stays below 65521: for
+    any 256 bytes, or 515 ASCII bytes (a FIX message is ASCII but for rare data fields);
+    longer data is summed in 256-byte chunks."""
+    size = len(data)
+    if size <= _ADLER_EXACT or (size <= _ADLER_EXACT_ASCII and data.isascii()):
+        return (adler32(data) - 1) & 0xFF
+    view = memoryview(data)
+    total = 0
+    for start in range(0, size, _ADLER_EXACT):
+        total += (adler32(view[start:start + _ADLER_EXACT]) & 0xFFFF) - 1
+    return total & 0xFF
 
 
 def frame(body: bytes) -> bytes:
     """Wrap a body (from ``35=`` to its last SOH) with BeginString, BodyLength and CheckSum."""
-    head = b"8=FIX.4.4\x019=%d\x01" % len(body)
-    return b"%s%s10=%03d\x01" % (head, body, (sum(head) + sum(body)) & 0xFF)
+    message = b"8=FIX.4.4\x019=%d\x01%s" % (len(body), body)
+    return message + _TRAILERS[checksum(message)]
 
 
 def fields_to_bytes(fields: Iterable[tuple[bytes, bytes | str | int]]) -> bytes:
@@ -211,30 +235,44 @@ class FrameDecoder:
     def feed(self, data: bytes) -> Iterator[bytes | FrameProblem]:
         """Add bytes; yield each complete frame, or the problem that made bytes be dropped."""
         buf = self._buf + data if self._buf else data
-        pos = 0
+        pos = scan = 0  # the first byte not yet consumed; where to look for a BeginString
         end = len(buf)
         while pos < end:
-            start = buf.find(FRAME_START, pos)
+            start = buf.find(_ANY_BEGIN, scan)
             if start < 0:
                 keep = max(pos, end - _START_LEN + 1)
                 if keep > pos:
                     yield FrameProblem.GARBAGE
                 pos = keep
                 break
+            item, pos_after = self._frame_at(buf, start, end)
+            if item is FrameProblem.GARBAGE:  # only looked like a BeginString: part of the
+                scan = start + 1  # garbage reported once before the next frame
+                continue
             if start > pos:
                 yield FrameProblem.GARBAGE
                 pos = start
-            item, pos_after = self._frame_at(buf, pos, end)
             if item is None:
                 break  # still arriving
             yield item
-            pos = pos_after
+            pos = scan = pos_after
         self._buf = buf[pos:]
 
     def _frame_at(self, buf: bytes, pos: int, end: int) -> tuple[bytes | FrameProblem | None, int]:
         """The frame whose BeginString is at ``pos`` (or why it is dropped) and where to read on;
         None while the frame is still arriving."""
-        digits_at = pos + _START_LEN
+        ours = buf.startswith(FRAME_START, pos)
+        if ours:
+            digits_at = pos + _START_LEN
+        else:  # another version (or bytes that only look like one): find its BodyLength
+            begin_end = buf.find(SOH, pos, pos + _MAX_BEGIN_STRING)
+            if begin_end < 0 or begin_end + 3 > end:
+                if begin_end < 0 and end - pos >= _MAX_BEGIN_STRING:
+                    return FrameProblem.GARBAGE, pos + 1
+                return None, pos  # the BeginString may still be arriving
+            if not buf.startswith(b"9=", begin_end + 1):
+                return FrameProblem.GARBAGE, pos + 1
+            digits_at = begin_end + 3
         length_end = buf.find(SOH, digits_at, digits_at + _MAX_LENGTH_DIGITS + 1)
         if length_end < 0:
             if end - digits_at <= _MAX_LENGTH_DIGITS:
@@ -254,8 +292,10 @@ class FrameDecoder:
         trailer = buf[frame_end - _TRAILER_LEN:frame_end]
         if trailer[:3] != b"10=" or trailer[6:] != SOH or not trailer[3:6].isdigit():
             return FrameProblem.BAD_BODY_LENGTH, pos + 1
-        if sum(buf[pos:frame_end - _TRAILER_LEN]) & 0xFF != int(trailer[3:6]):
+        if checksum(buf[pos:frame_end - _TRAILER_LEN]) != int(trailer[3:6]):
             return FrameProblem.BAD_CHECKSUM, frame_end
+        if not ours:  # a proven frame of another FIX version: the session logs out
+            return FrameProblem.WRONG_BEGIN_STRING, frame_end
         if buf[length_end + 1:length_end + 4] != b"35=":
             # FIX: a message whose first three fields are not 8, 9 and 35 is garbled
             return FrameProblem.MSG_TYPE_NOT_THIRD, frame_end

@@ -14,19 +14,25 @@ from brokercloud.fix.store import SessionStore
 
 
 class _SendingTime:
-    """SendingTime text, recomputed once per second (strftime is slow)."""
+    """SendingTime text, formatted once per millisecond (a burst of messages shares it) and
+    strftime'd once per second (strftime is slow)."""
 
     def __init__(self) -> None:
+        self._ms = -1
+        self._text = b""
         self._second = -1
         self._prefix = b""
 
     def __call__(self) -> bytes:
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
-        return b"%s.%03d" % (self._prefix, int((now - second) * 1000))
+        ms = time.time_ns() // 1_000_000
+        if ms != self._ms:
+            self._ms = ms
+            second, milli = divmod(ms, 1000)
+            if second != self._second:
+                self._second = second
+                self._prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
+            self._text = b"%s.%03d" % (self._prefix, milli)
+        return self._text
 
 
 sending_time = _SendingTime()
@@ -43,5 +49,4 @@ def record_message(store: SessionStore, ids: bytes, msg_type: bytes, body: bytes
     stamp = sending_time()
     raw = frame(b"35=%s\x01%s34=%d\x0152=%s\x01%s" % (msg_type, ids, seq, stamp, body))
     store.record_sent(seq, msg_type, stamp, body)
-    store.next_sender_seq = seq + 1
     return raw

@@ -32,7 +32,13 @@ from brokercloud.fix.codec import (
 )
 from brokercloud.fix.outbound import header_ids, record_message, sending_time
 from brokercloud.fix.store import SessionStore
-from brokercloud.fix.tags import ADMIN_MSG_TYPES, FIX44_MSG_TYPES, BusinessRejectReason, MsgType
+from brokercloud.fix.tags import (
+    ADMIN_MSG_TYPES,
+    BEGIN_STRING_VALUE,
+    FIX44_MSG_TYPES,
+    BusinessRejectReason,
+    MsgType,
+)
 from brokercloud.fix.tags import SessionRejectReason as Reason
 from brokercloud.fix.throttle import TokenBucket
 
@@ -41,6 +47,7 @@ log = logging.getLogger("brokercloud.fix")
 TEST_REQUEST_GRACE = 1.2  # silence of 1.2 heartbeat intervals earns a TestRequest
 DISCONNECT_GRACE = 2.5  # silence of 2.5 intervals ends the connection
 LOGOUT_TIMEOUT_S = 2.0
+LOGON_TIMEOUT_S = 5.0  # an acceptor hangs up on a connection that sends no Logon this long
 FLUSH_EVERY = 64  # frames handled per group commit within one large read
 
 
@@ -80,6 +87,7 @@ class SessionConfig(msgspec.Struct, frozen=True):
     reset_on_logon: bool = False  # initiator: ask for ResetSeqNumFlag=Y
     outbound_rate: float = 0  # messages/s for send_throttled; 0 = unthrottled
     max_latency_s: int = 120  # inbound SendingTime must be this close to our clock; 0 = unchecked
+    max_held: int = 10_000  # messages held beyond a sequence gap before we log out
 
     @property
     def session_id(self) -> str:
@@ -142,10 +150,12 @@ class FixSession(asyncio.Protocol):
     """One FIX session over one connection, initiator or acceptor."""
 
     def __init__(self, binding: SessionBinding | None = None, *, resolver: Resolver | None = None,
-                 initiator: bool = False) -> None:
+                 initiator: bool = False, logon_timeout: float = LOGON_TIMEOUT_S) -> None:
         self.state = State.CONNECTED
         self.initiator = initiator
         self._resolver = resolver
+        self._logon_timeout = logon_timeout
+        self._logon_timer: asyncio.TimerHandle | None = None
         self._decoder = FrameDecoder()
         self._out: list[bytes] = []
         self._flush_scheduled = False
@@ -176,6 +186,9 @@ class FixSession(asyncio.Protocol):
         self.application = binding.application
         self._header_ids = header_ids(binding.config.sender_comp_id,
                                       binding.config.target_comp_id)
+        # what the peer's messages must carry in SenderCompID (49) and TargetCompID (56)
+        self._peer_sender = binding.config.target_comp_id.encode()
+        self._peer_target = binding.config.sender_comp_id.encode()
         self._time_window = _SendingTimeWindow(binding.config.max_latency_s)
         if binding.config.outbound_rate:
             self._bucket = TokenBucket(binding.config.outbound_rate)
@@ -218,6 +231,8 @@ class FixSession(asyncio.Protocol):
         self._timer = loop.call_later(self._tick(), self._on_timer)
         if self.initiator:
             self.generate_logon()
+        elif self.store is None:
+            self._logon_timer = loop.call_later(self._logon_timeout, self._on_logon_timeout)
 
     def data_received(self, data: bytes) -> None:
         self._last_received = asyncio.get_running_loop().time()
@@ -229,6 +244,8 @@ class FixSession(asyncio.Protocol):
                     break
                 if isinstance(item, FrameProblem):
                     log.warning("%s: %s", self.session_id, item.value)
+                    if item is FrameProblem.WRONG_BEGIN_STRING:
+                        self.do_logout_wrong_begin_string()
                     continue
                 self._on_frame(item)
                 handled += 1
@@ -269,6 +286,7 @@ class FixSession(asyncio.Protocol):
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
+        """Flush at the end of this event-loop iteration; a read flushes when it ends."""
         if not self._in_read and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -327,9 +345,9 @@ class FixSession(asyncio.Protocol):
         self.disconnect()
 
     def _comp_ids_match(self, message: FixMessage) -> bool:
-        self._bound_config()
-        if (message.fields[t.SENDER_COMP_ID] == self.config.target_comp_id.encode()
-                and message.fields[t.TARGET_COMP_ID] == self.config.sender_comp_id.encode()):
+        fields = message.fields
+        if (fields[t.SENDER_COMP_ID] == self._peer_sender
+                and fields[t.TARGET_COMP_ID] == self._peer_target):
             return True
         self.generate_reject(_peek_int(message.raw, b"\x0134=") or 0, Reason.COMP_ID_PROBLEM,
                              "CompID problem", None, message.msg_type)
@@ -358,7 +376,7 @@ class FixSession(asyncio.Protocol):
 
     def _dispatch(self, message: FixMessage) -> None:
         store = self._bound_store()
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         try:
             seq = message.seq_num
         except FixError:
@@ -386,6 +404,9 @@ class FixSession(asyncio.Protocol):
         if seq > expected:
             if msg_type == MsgType.RESEND_REQUEST:
                 self.next_resend_request(message)
+            if len(self._pending) >= self._bound_config().max_held and seq not in self._pending:
+                self.do_logout_too_many_held(expected)
+                return
             self._pending[seq] = message
             self.do_request_resend(expected, seq)
             return
@@ -393,7 +414,8 @@ class FixSession(asyncio.Protocol):
             self._on_seq_too_low(message, seq, expected)
             return
         self._process(message, seq)
-        self._drain_pending()
+        if self._pending or self._resend_until:
+            self._drain_pending()
 
     def _on_seq_too_low(self, message: FixMessage, seq: int, expected: int) -> None:
         if message.get(t.POSS_DUP_FLAG) == b"Y":
@@ -407,7 +429,7 @@ class FixSession(asyncio.Protocol):
     def _process(self, message: FixMessage, seq: int) -> None:
         """A message in sequence: act on it, then count it."""
         store = self._bound_store()
-        msg_type = message.msg_type
+        msg_type = message.fields[t.MSG_TYPE]
         store.next_target_seq = seq + 1
         if msg_type in ADMIN_MSG_TYPES:
             handler = self._admin_handlers.get(msg_type)
@@ -421,22 +443,23 @@ class FixSession(asyncio.Protocol):
 
     def _next_application(self, message: FixMessage, seq: int) -> None:
         application = self._bound_application()
-        if message.msg_type not in FIX44_MSG_TYPES and message.msg_type[:1] != b"U":
+        msg_type = message.fields[t.MSG_TYPE]
+        if msg_type not in FIX44_MSG_TYPES and msg_type[:1] != b"U":
             self.generate_reject(seq, Reason.INVALID_MSG_TYPE, "Invalid MsgType", t.MSG_TYPE,
-                                 message.msg_type)
+                                 msg_type)
             return
         try:
             application.on_message(self, message)
         except FixError as error:
-            self.generate_reject(seq, error.reason, error.text, error.tag, message.msg_type)
+            self.generate_reject(seq, error.reason, error.text, error.tag, msg_type)
         except UnsupportedMessageError:
-            self.generate_business_reject(seq, message.msg_type,
+            self.generate_business_reject(seq, msg_type,
                                           BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE,
                                           "Unsupported message type "
-                                          + message.msg_type.decode(errors="replace"))
+                                          + msg_type.decode(errors="replace"))
         except Exception:  # an application bug must not take the session down
             log.exception("%s: application failed on seq %d", self.session_id, seq)
-            self.generate_business_reject(seq, message.msg_type,
+            self.generate_business_reject(seq, msg_type,
                                           BusinessRejectReason.APPLICATION_NOT_AVAILABLE,
                                           "Application error; message not processed")
 
@@ -658,6 +681,25 @@ class FixSession(asyncio.Protocol):
         self.generate_logout("SendingTime accuracy problem")
         self.disconnect_after_flush()
 
+    def do_logout_too_many_held(self, expected: int) -> None:
+        """The gap is not being filled while the peer sends on: holding everything beyond it
+        would grow without bound, so the session ends (the peer resumes after a new Logon)."""
+        text = (f"more than {self._bound_config().max_held} messages held beyond a sequence "
+                f"gap at {expected}")
+        log.warning("%s: %s; logging out", self.session_id, text)
+        self.generate_logout(text)
+        self.disconnect_after_flush()
+
+    def do_logout_wrong_begin_string(self) -> None:
+        """A proven message of another FIX version: the spec says Logout naming the problem,
+        then disconnect; before Logon there is no session to log out of, so just hang up."""
+        if self.state is State.ACTIVE:
+            self.generate_logout(
+                f"Incorrect BeginString: expected {BEGIN_STRING_VALUE.decode()}")
+            self.disconnect_after_flush()
+        else:
+            self.disconnect()
+
     def do_request_resend(self, expected: int, received: int) -> None:
         """Ask once for everything from the gap on; later messages wait in ``_pending``."""
         if self._resend_until and expected <= self._resend_until:
@@ -727,6 +769,9 @@ class FixSession(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._logon_timer is not None:
+            self._logon_timer.cancel()
+            self._logon_timer = None
         if self.store is not None:
             self.store.commit()
         if was_active and self.application is not None:
@@ -739,6 +784,15 @@ class FixSession(asyncio.Protocol):
             self.logged_on.exception()  # mark retrieved: nobody may be waiting
         if not self.closed.done():
             self.closed.set_result(self.logout_reason)
+
+    def _on_logon_timeout(self) -> None:
+        """Acceptor: a connection that has not logged on in time holds a socket for nothing."""
+        self._logon_timer = None
+        if self.store is None and self.state is State.CONNECTED:
+            peer = self._transport.get_extra_info("peername") if self._transport else None
+            log.warning("connection from %s sent no Logon within %.1f s; disconnecting", peer,
+                        self._logon_timeout)
+            self.disconnect()
 
     def _on_timer(self) -> None:
         """Heartbeats when we are quiet, TestRequest when the peer is, hang up when it stays so."""

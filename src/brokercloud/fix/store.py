@@ -7,6 +7,11 @@ restart could forget. The database runs in WAL mode with ``synchronous=NORMAL``:
 batch survives a crash of the process; surviving power loss as well costs an fsync per batch
 (``durable=True``).
 
+Writers buffer in memory and write once per commit (``Database.defer``): a session's sent
+messages of one batch become one row (their msgpack list), and its sequence numbers one UPDATE,
+however many messages the batch held. One row per message cost ~3.7 µs each (a wide row in a
+b-tree); one row per batch costs about what copying the bytes into the WAL costs.
+
 The connection may be shared with the application (the exchange keeps its command journal in
 the same file) so that the sequence numbers and what the application did commit atomically.
 """
@@ -14,8 +19,11 @@ the same file) so that the sequence numbers and what the application did commit 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS fix_session (
@@ -23,38 +31,41 @@ CREATE TABLE IF NOT EXISTS fix_session (
     next_sender_seq INTEGER NOT NULL,
     next_target_seq INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS fix_message (
+CREATE TABLE IF NOT EXISTS fix_sent (
+    id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    msg_type BLOB NOT NULL,
-    sending_time BLOB NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    messages BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_sent_by_seq ON fix_sent (session_id, last_seq);
 """
+
+#: A sent message as stored: (seq, msg_type, sending_time, body after the standard header).
+SentMessage = tuple[int, bytes, bytes, bytes]
+_encode_sent = msgspec.msgpack.Encoder().encode
+_decode_sent = msgspec.msgpack.Decoder(list[SentMessage]).decode
 
 
 class Database(sqlite3.Connection):
-    """A connection that defers inserts until the commit and then runs each statement once with
-    ``executemany``: a batch of messages costs one round into SQLite, not one per message."""
+    """A connection whose writers buffer in memory and write at the group commit: each writer
+    registers a flush once per batch, so a batch costs one round into SQLite per writer."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deferred: dict[str, list[tuple[object, ...]]] = {}
+        self._flushes: list[Callable[[], None]] = []
 
-    def defer(self, sql: str, row: tuple[object, ...]) -> None:
-        rows = self._deferred.get(sql)
-        if rows is None:
-            self._deferred[sql] = [row]
-        else:
-            rows.append(row)
+    def defer(self, flush: Callable[[], None]) -> None:
+        """Run ``flush`` before the next commit (or a read that must see what it buffered)."""
+        self._flushes.append(flush)
 
     def flush_deferred(self) -> None:
-        """Run the deferred inserts now (before a read that must see them, or a commit)."""
-        if self._deferred:
-            for sql, rows in self._deferred.items():
-                self.executemany(sql, rows)
-            self._deferred.clear()
+        """Write what the writers buffered now. A writer whose write fails stays registered,
+        so its rows are tried again at the next commit rather than forgotten."""
+        flushes = self._flushes
+        while flushes:
+            flushes[0]()
+            del flushes[0]
 
 
 def open_database(path: str | Path, *, durable: bool = False) -> Database:
@@ -66,13 +77,32 @@ def open_database(path: str | Path, *, durable: bool = False) -> Database:
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.executescript(_SCHEMA)
     connection.execute("BEGIN")
+    if has_table(connection, "fix_message"):
+        _migrate_per_message_rows(connection)
     return connection
+
+
+def has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
+def _migrate_per_message_rows(connection: Database) -> None:
+    """A database written when sent messages were one row each (``fix_message``): each becomes
+    a row of ``fix_sent``, so a ResendRequest after the upgrade still finds it."""
+    rows = connection.execute("SELECT session_id, seq, msg_type, sending_time, body"
+                              " FROM fix_message ORDER BY session_id, seq").fetchall()
+    connection.executemany("INSERT INTO fix_sent VALUES (NULL, ?, ?, ?, ?)", [
+        (session_id, seq, seq, _encode_sent([(seq, msg_type, stamp, body)]))
+        for session_id, seq, msg_type, stamp, body in rows])
+    connection.execute("DROP TABLE fix_message")
+    commit(connection)
 
 
 class SessionStore:
     """One session's sequence numbers and sent messages."""
 
-    def __init__(self, connection: sqlite3.Connection, session_id: str) -> None:
+    def __init__(self, connection: Database, session_id: str) -> None:
         self._db = connection
         self.session_id = session_id
         row = connection.execute(
@@ -83,7 +113,8 @@ class SessionStore:
             row = (1, 1)
         self._next_sender_seq: int = row[0]
         self._next_target_seq: int = row[1]
-        self._dirty = False
+        self._seqs_dirty = False
+        self._unsaved: list[SentMessage] = []
 
     @property
     def next_sender_seq(self) -> int:
@@ -92,7 +123,7 @@ class SessionStore:
     @next_sender_seq.setter
     def next_sender_seq(self, seq: int) -> None:
         self._next_sender_seq = seq
-        self._dirty = True
+        self._seqs_changed()
 
     @property
     def next_target_seq(self) -> int:
@@ -101,53 +132,62 @@ class SessionStore:
     @next_target_seq.setter
     def next_target_seq(self, seq: int) -> None:
         self._next_target_seq = seq
-        self._dirty = True
+        self._seqs_changed()
 
     def record_sent(self, seq: int, msg_type: bytes, sending_time: bytes, body: bytes) -> None:
-        """Keep a sent message for resends; ``body`` is everything after the standard header."""
-        insert(self._db, "INSERT OR REPLACE INTO fix_message VALUES (?, ?, ?, ?, ?)",
-                (self.session_id, seq, msg_type, sending_time, body))
-        self._dirty = True
+        """Keep a sent message for resends (``body``: everything after the standard header);
+        the next one sent is ``seq + 1``."""
+        if not self._unsaved:
+            self._db.defer(self._save_sent)
+        self._unsaved.append((seq, msg_type, sending_time, body))
+        self._next_sender_seq = seq + 1
+        self._seqs_changed()
 
-    def sent_between(self, begin: int, end: int) -> list[tuple[int, bytes, bytes, bytes]]:
+    def sent_between(self, begin: int, end: int) -> list[SentMessage]:
         """Stored (seq, msg_type, sending_time, body) with begin <= seq <= end, in order."""
-        if isinstance(self._db, Database):
-            self._db.flush_deferred()
-        return self._db.execute(
-            "SELECT seq, msg_type, sending_time, body FROM fix_message"
-            " WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-            (self.session_id, begin, end)).fetchall()
+        self._db.flush_deferred()
+        rows = self._db.execute(
+            "SELECT messages FROM fix_sent WHERE session_id = ? AND last_seq >= ?"
+            " AND first_seq <= ? ORDER BY id", (self.session_id, begin, end))
+        found: dict[int, SentMessage] = {}
+        for (blob,) in rows:
+            for message in _decode_sent(blob):
+                if begin <= message[0] <= end:
+                    found[message[0]] = message  # a later recording of a seq wins
+        return [found[seq] for seq in sorted(found)]
 
     def reset(self) -> None:
         """Sequence reset (ResetSeqNumFlag or a new day): both sides start again at 1."""
-        if isinstance(self._db, Database):
-            self._db.flush_deferred()  # or inserts recorded before the reset land after it
-        self._db.execute("DELETE FROM fix_message WHERE session_id = ?", (self.session_id,))
+        self._unsaved.clear()  # recorded before the reset, never to be resent
+        self._db.execute("DELETE FROM fix_sent WHERE session_id = ?", (self.session_id,))
         self.next_sender_seq = self.next_target_seq = 1
 
     def commit(self) -> None:
-        """Make everything recorded so far durable; cheap when nothing changed."""
-        if self._dirty:
-            self._db.execute(
-                "UPDATE fix_session SET next_sender_seq = ?, next_target_seq = ?"
-                " WHERE session_id = ?",
-                (self._next_sender_seq, self._next_target_seq, self.session_id))
-            self._dirty = False
+        """Make everything recorded so far durable (this store's and the connection's)."""
         commit(self._db)
 
+    def _seqs_changed(self) -> None:
+        if not self._seqs_dirty:
+            self._seqs_dirty = True
+            self._db.defer(self._save_seqs)
 
-def commit(connection: sqlite3.Connection) -> None:
-    """Commit the open transaction (deferred inserts included) and start the next one."""
-    if isinstance(connection, Database):
-        connection.flush_deferred()
+    def _save_seqs(self) -> None:
+        self._seqs_dirty = False
+        self._db.execute(
+            "UPDATE fix_session SET next_sender_seq = ?, next_target_seq = ? WHERE session_id = ?",
+            (self._next_sender_seq, self._next_target_seq, self.session_id))
+
+    def _save_sent(self) -> None:
+        unsaved = self._unsaved
+        if unsaved:  # a reset may have emptied it since
+            self._db.execute("INSERT INTO fix_sent VALUES (NULL, ?, ?, ?, ?)", (
+                self.session_id, unsaved[0][0], unsaved[-1][0], _encode_sent(unsaved)))
+            unsaved.clear()
+
+
+def commit(connection: Database) -> None:
+    """Commit the open transaction (buffered writes included) and start the next one."""
+    connection.flush_deferred()
     if connection.in_transaction:
         connection.execute("COMMIT")
     connection.execute("BEGIN")
-
-
-def insert(connection: sqlite3.Connection, sql: str, row: tuple[object, ...]) -> None:
-    """Insert now, or at the next commit on a ``Database``."""
-    if isinstance(connection, Database):
-        connection.defer(sql, row)
-    else:
-        connection.execute(sql, row)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from brokercloud.fix.session import FixSession, Resolver, SessionBinding
+from brokercloud.fix.session import LOGON_TIMEOUT_S, FixSession, Resolver, SessionBinding
 
 
-async def start_acceptor(host: str, port: int, resolver: Resolver) -> asyncio.Server:
-    """Listen for FIX initiators; each connection's Logon is resolved to a session."""
+async def start_acceptor(host: str, port: int, resolver: Resolver,
+                         logon_timeout: float = LOGON_TIMEOUT_S) -> asyncio.Server:
+    """Listen for FIX initiators; each connection's Logon is resolved to a session, and a
+    connection that sends none within ``logon_timeout`` seconds is closed."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: FixSession(resolver=resolver), host, port)
+    return await loop.create_server(
+        lambda: FixSession(resolver=resolver, logon_timeout=logon_timeout), host, port)
 
 
 async def connect_initiator(host: str, port: int, binding: SessionBinding,
