@@ -81,6 +81,7 @@ class Code(enum.IntEnum):
     BACK_OFFICE_FAULT = 6007
     TOP_UP_EXCEEDS_BANK_BALANCE = 6008
     MALFORMED_COMMAND = 6009
+    REPAYMENT_EXCEEDS_BANK_BALANCE = 6010
     # 61xx: back office settlement
     NOT_A_SETTLEMENT_DAY = 6101
     ALREADY_SETTLED = 6102
@@ -259,6 +260,9 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.TOP_UP_EXCEEDS_BANK_BALANCE: (
         "The top-up is more than the investor's settlement bank account holds.",
         "補繳金額超過交割帳戶餘額。"),
+    Code.REPAYMENT_EXCEEDS_BANK_BALANCE: (
+        "Repaying the loan with its interest takes more than the investor's settlement bank "
+        "account holds.", "償還融資本息超過交割帳戶餘額。"),
     Code.MALFORMED_COMMAND: (
         "The input does not fit its schema (types, enumerations, dates) and was not recorded.",
         "資料格式不符，未予記錄。"),

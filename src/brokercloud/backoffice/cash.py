@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class CashKind(enum.StrEnum):
     DEPOSIT = "deposit"  # into the settlement bank account
     TOP_UP = "top_up"  # from the bank account to margin collateral
+    REPAYMENT = "repayment"  # a margin loan and its interest paid back in cash
     SETTLEMENT = "settlement"  # T+2: the investor paid (-) or was paid (+)
     DEFAULT = "default"  # the investor did not pay: the broker paid ``-amount`` for them
 

@@ -116,5 +116,16 @@ class Settle(BoCmd):
     date: date
 
 
+class RepayCash(BoCmd):
+    """現金償還: the investor pays margin loans back in cash, with their interest up to ``on``,
+    instead of selling; the financed shares leave the margin account for the depository and are
+    theirs to sell for cash."""
+
+    account: str
+    symbol: str
+    qty: int
+    on: date
+
+
 Command = (RegisterBroker | RegisterAccount | RegisterSymbol | SetHolding | Deposit | BookFill
-           | HoldException | MarkPrices | TopUp | Settle)
+           | HoldException | MarkPrices | TopUp | Settle | RepayCash)

@@ -109,7 +109,7 @@ class Ledger:
             b.RegisterSymbol: self._register_symbol, b.SetHolding: self._set_holding,
             b.Deposit: self._deposit, b.BookFill: self._book_fill,
             b.HoldException: self._hold_exception, b.MarkPrices: self._mark_prices,
-            b.TopUp: self._top_up, b.Settle: self._settle,
+            b.TopUp: self._top_up, b.Settle: self._settle, b.RepayCash: self._repay_cash,
         }
 
     def apply(self, command: b.BoCmd) -> Code:
@@ -289,6 +289,40 @@ class Ledger:
                                         -cmd.amount))
         self.books.broker_cash[books.broker] = self.books.broker_cash.get(
             books.broker, 0) + cmd.amount  # the broker holds it for the investor
+        if books.call is not None and self.priced_on is not None:
+            self._evaluate(books, self.priced_on)
+        return Code.OK
+
+    def _repay_cash(self, cmd: b.RepayCash) -> Code:
+        """Loan plus interest from the bank account to the broker, oldest lots first; the
+        shares must have settled into the margin account (an unsettled buy's loan has not been
+        paid out yet)."""
+        books = self.accounts.get(cmd.account)
+        if books is None:
+            return Code.UNKNOWN_ACCOUNT
+        if not _whole(cmd.qty) or cmd.qty <= 0:
+            return Code.INVALID_REFERENCE_DATA
+        lots = books.financed.get(cmd.symbol, [])
+        if open_shares(lots) < cmd.qty or books.pledged.get(cmd.symbol, 0) < cmd.qty:
+            return Code.MARGIN_POSITION_TOO_SMALL
+        trial = [Lot(lot.shares, lot.first, lot.second, lot.start) for lot in lots]
+        rate = self.brokers[books.broker].financing_rate_ppm
+        cost = repay_financing(trial, cmd.qty, cmd.on, rate)
+        if cost.loan + cost.interest > books.bank:
+            return Code.REPAYMENT_EXCEEDS_BANK_BALANCE
+        repay_financing(lots, cmd.qty, cmd.on, rate)
+        if not lots:
+            del books.financed[cmd.symbol]
+        paid = cost.loan + cost.interest
+        books.bank -= paid
+        books.loans -= cost.loan
+        books.pledged[cmd.symbol] -= cmd.qty
+        books.depository[cmd.symbol] = books.depository.get(cmd.symbol, 0) + cmd.qty
+        books.available[cmd.symbol] = books.available.get(cmd.symbol, 0) + cmd.qty
+        self.books.broker_cash[books.broker] = self.books.broker_cash.get(
+            books.broker, 0) + paid
+        self.cash_moves.append(CashMove(books.broker, cmd.account, cmd.on, CashKind.REPAYMENT,
+                                        -paid))
         if books.call is not None and self.priced_on is not None:
             self._evaluate(books, self.priced_on)
         return Code.OK
