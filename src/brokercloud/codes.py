@@ -87,6 +87,9 @@ class Code(enum.IntEnum):
     ALREADY_SETTLED = 6102
     SETTLEMENT_OUT_OF_ORDER = 6103
     INVESTOR_DEFAULTED = 6104
+    NO_SUCH_DEFAULT = 6105
+    DEFAULT_ALREADY_CLOSED = 6106
+    DEFAULT_PAYMENT_EXCEEDS_BANK_BALANCE = 6107
     # 62xx: customer management (master data, performance, statements)
     UNKNOWN_CUSTOMER = 6201
     INVALID_PERIOD = 6202
@@ -275,6 +278,13 @@ _SENTENCES: dict[Code, tuple[str, str]] = {
     Code.INVESTOR_DEFAULTED: (
         "The investor did not pay for the day's trades by the settlement deadline.",
         "投資人未於交割期限前完成交割，列為違約。"),
+    Code.NO_SUCH_DEFAULT: (
+        "The account did not default on that settlement date.", "該帳戶於該交割日無違約案件。"),
+    Code.DEFAULT_ALREADY_CLOSED: (
+        "That default case is already closed.", "該違約案件已結案。"),
+    Code.DEFAULT_PAYMENT_EXCEEDS_BANK_BALANCE: (
+        "Paying what the broker laid out plus the penalty takes more than the investor's "
+        "settlement bank account holds.", "償付違約款項及違約金超過交割帳戶餘額。"),
     Code.UNKNOWN_CUSTOMER: (
         "No such account at this broker.", "本券商查無此帳戶。"),
     Code.INVALID_PERIOD: (

@@ -154,6 +154,39 @@ def test_settle_when_investor_cannot_pay_then_default_record_and_status_for_core
     _assert_conserved(report)
 
 
+def test_close_default_when_defaulter_pays_with_penalty_then_shares_back_and_case_closed(
+        ) -> None:
+    """The defaulter above pays the 152,617 the broker laid out plus the 7% penalty
+    (10,683.19 -> 10,683): 163,300 from their bank account to the broker, and the 2,000
+    withheld shares move from the broker to their depository, theirs to sell again."""
+    books = ledger()
+    books.apply(b.RegisterAccount(account="55556666", broker=BROKER, fees=FeeSchedule()))
+    books.apply(b.Deposit(account="55556666", amount=100_000))
+    books.apply(fill(BUY, 2_000, 7_620, account="55556666"))
+    _settle(books, FRI)
+    broker_cash = books.books.broker_cash[BROKER]
+    assert books.open_defaults("55556666") == [FRI]
+    close = b.CloseDefault(account="55556666", settle_date=FRI, on=date(2026, 12, 1))
+    assert books.apply(close) == Code.DEFAULT_PAYMENT_EXCEEDS_BANK_BALANCE  # 100,000 < 163,300
+    assert books.books.broker_shares[(BROKER, TSMC)] == 2_000  # nothing moved
+    books.apply(b.Deposit(account="55556666", amount=100_000))
+    assert books.apply(close) == Code.OK
+    assert _bank(books, "55556666") == 200_000 - 163_300
+    assert books.books.broker_cash[BROKER] == broker_cash + 163_300
+    assert (BROKER, TSMC) not in books.books.broker_shares
+    account = books.accounts["55556666"]
+    assert (account.depository[TSMC], account.available[TSMC]) == (2_000, 2_000)
+    assert books.closed_defaults == {("55556666", FRI): 10_683}
+    assert books.open_defaults("55556666") == []
+    assert books.apply(close) == Code.DEFAULT_ALREADY_CLOSED
+    for wrong in (b.CloseDefault(account="55556666", settle_date=MON),
+                  b.CloseDefault(account=ACCOUNT, settle_date=FRI),
+                  b.CloseDefault(account="00000000", settle_date=FRI)):
+        assert books.apply(wrong) == Code.NO_SUCH_DEFAULT
+    assert books.apply(b.RegisterBroker(broker="9C00", default_penalty_bp=701)) == (
+        Code.INVALID_REFERENCE_DATA)  # the penalty is at most 7%
+
+
 def test_settle_when_short_sale_then_margin_collected_and_lent_shares_recorded() -> None:
     books = ledger()
     books.apply(fill(SELL, 2_000, 8_000, credit=SHORT))

@@ -16,6 +16,7 @@ from brokercloud.backoffice.margin import DisposalOrder
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import (
     DISPOSAL_USER,
+    close_default,
     disposal_commands,
     holdings_for_core,
     mark_prices,
@@ -59,6 +60,40 @@ def test_settle_due_when_investor_cannot_pay_then_core_refuses_their_orders(
     codes, rejected = asyncio.run(scenario())
     assert codes == [Code.OK]
     assert rejected == Code.ACCOUNT_DEFAULTED
+
+
+def test_close_default_when_defaulter_pays_then_core_accepts_their_orders_again(
+        tmp_path: Path) -> None:
+    async def scenario() -> tuple[Code, Code, list[str]]:
+        core = Core(tmp_path / "core", fsync=False)
+        core.execute(reference_commands())
+        office = BackOffice(tmp_path / "backoffice", fsync=False)
+        feed = CoreFeed(office, core.state)
+        feed.catch_up()  # no deposit: the account cannot pay
+        async with Sequencer(core, [feed]) as sequencer:
+            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+            order_id = accepted.order_id  # type: ignore[union-attr]
+            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                    exec_id="X1", price=7_620, qty=1_000))
+            feed.drain()
+            await settle_due(office, sequencer, THU)
+            short = await close_default(office, sequencer, ACCOUNT, THU, THU, T0 + 4_000)
+            office.execute([b.Deposit(account=ACCOUNT, amount=1_000_000)])
+            paid = await close_default(office, sequencer, ACCOUNT, THU, THU, T0 + 5_000)
+            events = await sequencer.submit(c.PlaceOrder(
+                at=T0 + 6_000, broker=BROKER, account=ACCOUNT, user="sales1",
+                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
+        office.close()
+        core.close()
+        return short, paid, [type(event).__name__ for event in events]
+
+    short, paid, events = asyncio.run(scenario())
+    assert short == Code.DEFAULT_PAYMENT_EXCEEDS_BANK_BALANCE
+    assert paid == Code.OK
+    assert events == ["OrderUpdated", "SendOrder"]  # the account trades again
 
 
 def test_disposal_commands_when_call_not_met_then_core_accepts_the_forced_sale(

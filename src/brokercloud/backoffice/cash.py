@@ -24,6 +24,7 @@ class CashKind(enum.StrEnum):
     REPAYMENT = "repayment"  # a margin loan and its interest paid back in cash
     SETTLEMENT = "settlement"  # T+2: the investor paid (-) or was paid (+)
     DEFAULT = "default"  # the investor did not pay: the broker paid ``-amount`` for them
+    DEFAULT_PAID = "default_paid"  # the defaulter paid the broker back, with the penalty
 
 
 class CashMove(msgspec.Struct, frozen=True):

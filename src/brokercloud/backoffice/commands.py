@@ -20,6 +20,7 @@ from brokercloud.market.orders import Side
 FINANCING_RATE_PPM = 45_000  # 4.5% a year: MARKET_RULES' example of a broker's rate
 SHORT_FEE_PPM = 800  # 0.08% of a short sale's value (借券費), the example rate
 ODD_LOT_MIN_FEE = 1  # many brokers' minimum commission for odd lots
+MAX_DEFAULT_PENALTY_BP = 700  # a defaulter's penalty: up to 7% (MARKET_RULES)
 
 
 class BoCmd(msgspec.Struct, frozen=True, tag=True, kw_only=True, gc=False):
@@ -33,6 +34,7 @@ class RegisterBroker(BoCmd):
     financing_rate_ppm: int = FINANCING_RATE_PPM
     short_fee_ppm: int = SHORT_FEE_PPM
     odd_lot_min_fee: int = ODD_LOT_MIN_FEE
+    default_penalty_bp: int = MAX_DEFAULT_PENALTY_BP
 
 
 class RegisterAccount(BoCmd):
@@ -127,5 +129,14 @@ class RepayCash(BoCmd):
     on: date
 
 
+class CloseDefault(BoCmd):
+    """The defaulter of ``settle_date`` pays what the broker laid out plus the broker's
+    penalty: the case closes and the withheld shares are theirs again."""
+
+    account: str
+    settle_date: date
+    on: date | None = None
+
+
 Command = (RegisterBroker | RegisterAccount | RegisterSymbol | SetHolding | Deposit | BookFill
-           | HoldException | MarkPrices | TopUp | Settle | RepayCash)
+           | HoldException | MarkPrices | TopUp | Settle | RepayCash | CloseDefault)

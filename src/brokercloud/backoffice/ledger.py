@@ -86,6 +86,8 @@ class Ledger:
         self.margin_calls: list[MarginCall] = []
         self.disposals: list[DisposalOrder] = []
         self.cash_moves: list[CashMove] = []  # deposits and top-ups, for statements
+        #: (account, settlement date) of each default case closed -> the penalty paid
+        self.closed_defaults: dict[tuple[str, date], int] = {}
         self.feed = NetFeed()
         self._settle_dates: dict[date, date | None] = {}
         self._handlers = self._make_handlers()
@@ -99,6 +101,7 @@ class Ledger:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         state.setdefault("cash_moves", [])  # a snapshot from before they were kept
+        state.setdefault("closed_defaults", {})
         self.__dict__.update(state)
         self.feed = NetFeed()
         self._handlers = self._make_handlers()
@@ -110,6 +113,7 @@ class Ledger:
             b.Deposit: self._deposit, b.BookFill: self._book_fill,
             b.HoldException: self._hold_exception, b.MarkPrices: self._mark_prices,
             b.TopUp: self._top_up, b.Settle: self._settle, b.RepayCash: self._repay_cash,
+            b.CloseDefault: self._close_default,
         }
 
     def apply(self, command: b.BoCmd) -> Code:
@@ -137,7 +141,8 @@ class Ledger:
     # -- reference data ------------------------------------------------------------------------
 
     def _register_broker(self, cmd: b.RegisterBroker) -> Code:
-        if min(cmd.financing_rate_ppm, cmd.short_fee_ppm, cmd.odd_lot_min_fee) < 0:
+        if min(cmd.financing_rate_ppm, cmd.short_fee_ppm, cmd.odd_lot_min_fee,
+               cmd.default_penalty_bp) < 0 or cmd.default_penalty_bp > b.MAX_DEFAULT_PENALTY_BP:
             return Code.INVALID_REFERENCE_DATA
         self.brokers[cmd.broker] = cmd
         return Code.OK
@@ -326,6 +331,43 @@ class Ledger:
         if books.call is not None and self.priced_on is not None:
             self._evaluate(books, self.priced_on)
         return Code.OK
+
+    def _close_default(self, cmd: b.CloseDefault) -> Code:
+        """The broker gets back what it paid for the defaulter, with its penalty, and gives
+        back the shares it withheld."""
+        books = self.accounts.get(cmd.account)
+        report = self.settled.get(cmd.settle_date)
+        record = next((r for r in report.defaults if r.account == cmd.account),
+                      None) if report is not None and books is not None else None
+        if books is None or record is None:
+            return Code.NO_SUCH_DEFAULT
+        if (cmd.account, cmd.settle_date) in self.closed_defaults:
+            return Code.DEFAULT_ALREADY_CLOSED
+        penalty = record.owed * self.brokers[books.broker].default_penalty_bp // 10_000
+        due = record.owed + penalty
+        if due > books.bank:
+            return Code.DEFAULT_PAYMENT_EXCEEDS_BANK_BALANCE
+        books.bank -= due
+        broker_cash, broker_shares = self.books.broker_cash, self.books.broker_shares
+        broker_cash[books.broker] = broker_cash.get(books.broker, 0) + due
+        for symbol, qty in record.withheld.items():
+            left = broker_shares.get((books.broker, symbol), 0) - qty
+            if left:
+                broker_shares[(books.broker, symbol)] = left
+            else:
+                broker_shares.pop((books.broker, symbol), None)
+            books.depository[symbol] = books.depository.get(symbol, 0) + qty
+            books.available[symbol] = books.available.get(symbol, 0) + qty
+        self.closed_defaults[(cmd.account, cmd.settle_date)] = penalty
+        self.cash_moves.append(CashMove(books.broker, cmd.account, cmd.on or cmd.settle_date,
+                                        CashKind.DEFAULT_PAID, -due))
+        return Code.OK
+
+    def open_defaults(self, account: str) -> list[date]:
+        """The settlement dates of the account's default cases still open, oldest first."""
+        return [day for day, report in sorted(self.settled.items())
+                if any(r.account == account for r in report.defaults)
+                and (account, day) not in self.closed_defaults]
 
     def _evaluate(self, books: AccountBooks, today: date) -> None:
         """The account's ratio at the last prices, and what its call state makes of it."""

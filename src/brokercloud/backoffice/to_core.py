@@ -47,6 +47,17 @@ async def settle_due(office: BackOffice, sequencer: Sequencer, today: date) -> l
     return codes
 
 
+async def close_default(office: BackOffice, sequencer: Sequencer, account: str,
+                        settle_date: date, on: date, at: int) -> Code:
+    """The defaulter paid up: the case closes in the books and, with no other case open, the
+    core reopens the account (its orders are accepted again)."""
+    [code] = office.execute([b.CloseDefault(account=account, settle_date=settle_date, on=on)])
+    if code is Code.OK and not office.ledger.open_defaults(account):
+        await sequencer.submit(c.SetAccountStatus(at=at, account=account,
+                                                  status=c.AccountStatus.OPEN))
+    return code
+
+
 def start_of_day_holdings(ledger: Ledger, today: date) -> dict[str, dict[str, int]]:
     """Each account's shares at the start of ``today``, by symbol: settled in the depository
     and margin accounts, plus what earlier days traded that has not settled yet (T+2: bought
