@@ -1,6 +1,8 @@
 """Margin loans repaid in cash (現金償還): the loan with its interest leaves the investor's bank
-account for the broker, oldest lots first, and the shares become the investor's own; nothing
-moves when the bank account is short, the shares have not settled or the input is bad.
+account for the broker, oldest lots first, and the shares become the investor's own. Shorts
+closed by returning shares (現券償還): the shares go back to the broker, the margin and proceeds
+it held come back. Nothing moves when cash or shares are short, the position has not settled
+or the input is bad.
 
 Margin buy of 10 lots of 2330 at 76.2 on Wed 2026-11-25: loan 457,000 paid out on settlement,
 Fri 2026-11-27, when the investor paid their own part of 306,085 (bank 5,000,000 ->
@@ -10,7 +12,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.backoffice.support import ACCOUNT, BROKER, BUY, FUNDS, MARGIN, OTHER_ACCOUNT, TSMC, fill
+from tests.backoffice.support import (
+    ACCOUNT,
+    BROKER,
+    BUY,
+    FUNDS,
+    HOLDING,
+    MARGIN,
+    OTHER_ACCOUNT,
+    SELL,
+    SHORT,
+    TSMC,
+    fill,
+)
 from tests.backoffice.support import ledger as make_ledger
 
 from brokercloud.backoffice import commands as b
@@ -91,3 +105,47 @@ def test_repay_cash_when_refused_then_nothing_moves() -> None:
 def test_cash_kinds_when_listed_then_every_kind_has_a_statement_label() -> None:
     """A statement must name every movement it may list, repayments included."""
     assert set(_CASH_KINDS) == set(CashKind)
+
+
+def _shorted() -> Ledger:
+    """2 lots of 2330 sold short at 80.00 on Wed, settled Fri: margin 144,000 (90%) and the
+    proceeds 160,000 - commission 228 - tax 480 - fee 128 = 159,164 held by the broker."""
+    books = make_ledger()
+    assert books.apply(fill(SELL, 2_000, 8_000, credit=SHORT)) == Code.OK
+    assert books.apply(b.Settle(date=FRI)) == Code.OK
+    return books
+
+
+def test_return_shares_when_short_settled_then_shares_back_to_broker_and_cash_released() -> None:
+    books = _shorted()
+    account = books.accounts[ACCOUNT]
+    bank, broker_cash = account.bank, books.books.broker_cash[BROKER]
+    assert (account.owed[TSMC], account.held) == (2_000, 303_164)
+    assert books.books.broker_shares[(BROKER, TSMC)] == -2_000  # lent out
+    assert books.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=2_000, on=DEC9)) == 0
+    assert (account.owed[TSMC], account.held, account.bank) == (0, 0, bank + 303_164)
+    assert (account.depository[TSMC], account.available[TSMC]) == (HOLDING - 2_000,
+                                                                   HOLDING - 2_000)
+    assert books.books.broker_cash[BROKER] == broker_cash - 303_164
+    assert (BROKER, TSMC) not in books.books.broker_shares
+    assert TSMC not in account.shorts
+    [move] = [m for m in books.cash_moves if m.kind is CashKind.SHORT_RETURNED]
+    assert (move.on, move.amount) == (DEC9, 303_164)
+
+
+def test_return_shares_when_refused_then_nothing_moves() -> None:
+    unsettled = make_ledger()
+    unsettled.apply(fill(SELL, 2_000, 8_000, credit=SHORT))
+    assert unsettled.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=1_000,
+                                          on=DEC9)) == Code.MARGIN_POSITION_TOO_SMALL
+    books = _shorted()
+    account = books.accounts[ACCOUNT]
+    before = (account.bank, account.held, dict(account.depository), dict(account.owed))
+    assert books.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=2_001,
+                                      on=DEC9)) == Code.MARGIN_POSITION_TOO_SMALL
+    account.available[TSMC] = 1_000  # most of the shares already sold for cash
+    assert books.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=2_000,
+                                      on=DEC9)) == Code.HOLDINGS_WOULD_GO_NEGATIVE
+    assert books.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=-1,
+                                      on=DEC9)) == Code.INVALID_REFERENCE_DATA
+    assert (account.bank, account.held, dict(account.depository), dict(account.owed)) == before

@@ -22,6 +22,7 @@ class CashKind(enum.StrEnum):
     DEPOSIT = "deposit"  # into the settlement bank account
     TOP_UP = "top_up"  # from the bank account to margin collateral
     REPAYMENT = "repayment"  # a margin loan and its interest paid back in cash
+    SHORT_RETURNED = "short_returned"  # shares returned for a short: margin and proceeds back
     SETTLEMENT = "settlement"  # T+2: the investor paid (-) or was paid (+)
     DEFAULT = "default"  # the investor did not pay: the broker paid ``-amount`` for them
     DEFAULT_PAID = "default_paid"  # the defaulter paid the broker back, with the penalty

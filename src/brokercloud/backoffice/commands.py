@@ -129,6 +129,16 @@ class RepayCash(BoCmd):
     on: date
 
 
+class ReturnShares(BoCmd):
+    """現券償還: the short seller returns shares from their depository instead of buying them
+    back; the short-sale margin and the proceeds the broker held come back to them."""
+
+    account: str
+    symbol: str
+    qty: int
+    on: date
+
+
 class CloseDefault(BoCmd):
     """The defaulter of ``settle_date`` pays what the broker laid out plus the broker's
     penalty: the case closes and the withheld shares are theirs again."""
@@ -139,4 +149,4 @@ class CloseDefault(BoCmd):
 
 
 Command = (RegisterBroker | RegisterAccount | RegisterSymbol | SetHolding | Deposit | BookFill
-           | HoldException | MarkPrices | TopUp | Settle | RepayCash | CloseDefault)
+           | HoldException | MarkPrices | TopUp | Settle | RepayCash | ReturnShares | CloseDefault)

@@ -113,7 +113,7 @@ class Ledger:
             b.Deposit: self._deposit, b.BookFill: self._book_fill,
             b.HoldException: self._hold_exception, b.MarkPrices: self._mark_prices,
             b.TopUp: self._top_up, b.Settle: self._settle, b.RepayCash: self._repay_cash,
-            b.CloseDefault: self._close_default,
+            b.ReturnShares: self._return_shares, b.CloseDefault: self._close_default,
         }
 
     def apply(self, command: b.BoCmd) -> Code:
@@ -332,6 +332,38 @@ class Ledger:
             self._evaluate(books, self.priced_on)
         return Code.OK
 
+    def _return_shares(self, cmd: b.ReturnShares) -> Code:
+        """Settled shares from the depository back to the broker that lent them, oldest short
+        lots first; the broker pays back the margin and proceeds it held for them."""
+        books = self.accounts.get(cmd.account)
+        if books is None:
+            return Code.UNKNOWN_ACCOUNT
+        if not _whole(cmd.qty) or cmd.qty <= 0:
+            return Code.INVALID_REFERENCE_DATA
+        symbol, qty = cmd.symbol, cmd.qty
+        lots = books.shorts.get(symbol, [])
+        if open_shares(lots) < qty or books.owed.get(symbol, 0) < qty:
+            return Code.MARGIN_POSITION_TOO_SMALL
+        if min(books.depository.get(symbol, 0), books.available.get(symbol, 0)) < qty:
+            return Code.HOLDINGS_WOULD_GO_NEGATIVE
+        release = cover_short(lots, qty)
+        if not lots:
+            del books.shorts[symbol]
+        back = release.margin + release.collateral
+        books.depository[symbol] -= qty
+        books.available[symbol] -= qty
+        books.owed[symbol] -= qty
+        books.held -= back
+        books.bank += back
+        broker_cash, broker_shares = self.books.broker_cash, self.books.broker_shares
+        broker_cash[books.broker] = broker_cash.get(books.broker, 0) - back
+        _move_broker_shares(broker_shares, books.broker, symbol, qty)
+        self.cash_moves.append(CashMove(books.broker, cmd.account, cmd.on,
+                                        CashKind.SHORT_RETURNED, back))
+        if books.call is not None and self.priced_on is not None:
+            self._evaluate(books, self.priced_on)
+        return Code.OK
+
     def _close_default(self, cmd: b.CloseDefault) -> Code:
         """The broker gets back what it paid for the defaulter, with its penalty, and gives
         back the shares it withheld."""
@@ -351,11 +383,7 @@ class Ledger:
         broker_cash, broker_shares = self.books.broker_cash, self.books.broker_shares
         broker_cash[books.broker] = broker_cash.get(books.broker, 0) + due
         for symbol, qty in record.withheld.items():
-            left = broker_shares.get((books.broker, symbol), 0) - qty
-            if left:
-                broker_shares[(books.broker, symbol)] = left
-            else:
-                broker_shares.pop((books.broker, symbol), None)
+            _move_broker_shares(broker_shares, books.broker, symbol, -qty)
             books.depository[symbol] = books.depository.get(symbol, 0) + qty
             books.available[symbol] = books.available.get(symbol, 0) + qty
         self.closed_defaults[(cmd.account, cmd.settle_date)] = penalty
@@ -402,6 +430,17 @@ class Ledger:
         self.settled[cmd.date] = settle_day(day, self.books, self.accounts)
         self.last_settled = cmd.date
         return Code.OK
+
+
+def _move_broker_shares(shares: dict[tuple[str, str], int], broker: str, symbol: str,
+                        qty: int) -> None:
+    """A broker's shares of a symbol change by ``qty``; a zero balance leaves no entry, as
+    settlement keeps them."""
+    left = shares.get((broker, symbol), 0) + qty
+    if left:
+        shares[(broker, symbol)] = left
+    else:
+        shares.pop((broker, symbol), None)
 
 
 def _whole(value: object) -> bool:

@@ -35,6 +35,7 @@ _SIDES = {Side.BUY: "買 Buy", Side.SELL: "賣 Sell"}
 _CREDITS = {Credit.CASH: "現股", Credit.MARGIN: "融資", Credit.SHORT: "融券"}
 _CASH_KINDS = {CashKind.DEPOSIT: "存入 Deposit", CashKind.TOP_UP: "補繳 Top-up",
                CashKind.REPAYMENT: "現金償還 Repayment",
+               CashKind.SHORT_RETURNED: "現券償還 Shares returned",
                CashKind.SETTLEMENT: "交割 Settlement", CashKind.DEFAULT: "違約 Default",
                CashKind.DEFAULT_PAID: "違約償付 Default paid"}
 _LINE = 5.5  # mm per table row
