@@ -10,11 +10,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from brokercloud.backoffice.store import BackOffice
 from brokercloud.core.journal import JournalFile
 from brokercloud.core.snapshot import load_snapshot
 from brokercloud.gateway.signing import load_key, new_nonce, sign
 from brokercloud.gateway.stream import events_of
-from brokercloud.platform import DEMO_PASSWORD
+from brokercloud.platform import DEMO_BANK_BALANCE, DEMO_PASSWORD
 
 
 def _start(data_dir: Path) -> tuple[subprocess.Popen[str], int]:
@@ -96,6 +97,11 @@ def test_serve_when_restarted_then_orders_kept_and_the_order_reached_the_exchang
         assert other == []
     finally:
         _stop(process)
+    # the demo's investors have money for T+2, funded once (not again at the restart)
+    office = BackOffice(tmp_path / "backoffice")
+    assert office.ledger.accounts["10000001"].bank == DEMO_BANK_BALANCE
+    assert [m.kind for m in office.ledger.cash_moves if m.account == "10000001"] == ["deposit"]
+    office.close()
 
 
 def test_serve_when_a_session_asks_for_quotes_then_the_feed_follows_that_symbol(tmp_path: Path):

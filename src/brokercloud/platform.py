@@ -28,6 +28,7 @@ import msgspec
 import uvicorn
 from rich.console import Console
 
+from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.feed import CoreFeed
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import mark_prices_forever, start_day, start_days_forever
@@ -194,7 +195,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     registry = demo_registry([broker for broker, _ in DEMO_BROKERS], options.lines_per_broker)
     now_ms = _now_ms()
     core = Core(data / "core")
-    if not core.state.brokers:
+    fresh = not core.state.brokers
+    if fresh:
         core.execute(demo_reference(now_ms) + _staff_commands(now_ms))
     # the platform's argon2id parameters (``gateway.passwords``), not argon2-cffi's heavier
     # defaults; hashes made with other parameters are upgraded at their next login
@@ -203,9 +205,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         if identities.get(user.user_id) is None:
             await identities.add_user_async(user, DEMO_PASSWORD)
     ca = demo_certificates(data, datetime.datetime.now(datetime.UTC))
-    office = BackOffice(data / "backoffice")
-    feed = CoreFeed(office, core.state)
-    feed.catch_up()  # whatever the core decided while the back office was not listening
+    office, feed = _open_back_office(data, core, fresh)
     nonces = NonceStore(data / "nonces.db")
     stop = stop_on_signals()
     async with _exchange(options, registry) as exchange:
@@ -257,6 +257,24 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         quotes.cancel()
         booking.cancel()
     _close_stores(core, feed, office, nonces, identities)
+
+
+#: What each demo investor's settlement bank account holds at first start: more than two
+#: days of buying up to the demo's daily trading limit, so T+2 finds the money.
+DEMO_BANK_BALANCE = 50_000_000
+
+
+def _open_back_office(data: Path, core: Core, fresh: bool) -> tuple[BackOffice, CoreFeed]:
+    """The back office, caught up with whatever the core decided while it was not listening;
+    on the demo's first start, the investors' bank accounts are funded."""
+    office = BackOffice(data / "backoffice")
+    feed = CoreFeed(office, core.state)
+    feed.catch_up()
+    if fresh:
+        today = _taiwan_today()
+        office.execute([b.Deposit(account=account, amount=DEMO_BANK_BALANCE, on=today)
+                        for account in core.state.accounts])
+    return office, feed
 
 
 def _last_prices(exchange: RunningExchange) -> dict[str, int]:
