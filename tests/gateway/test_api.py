@@ -231,7 +231,11 @@ def test_openapi_when_read_then_every_route_documented(api):
                      "/api/v1/orders/from-inventory", "/api/v1/platform/lines",
                      "/api/v1/settlements", "/api/v1/settlements/broker",
                      "/api/v1/accounts/{account}/depository", "/api/v1/exceptions",
-                     "/api/v1/platform/exceptions"}
+                     "/api/v1/platform/exceptions", "/api/v1/accounts/{account}/deposits",
+                     "/api/v1/accounts/{account}/margin/top-up",
+                     "/api/v1/accounts/{account}/margin/repay",
+                     "/api/v1/accounts/{account}/shorts/return", "/api/v1/defaults",
+                     "/api/v1/defaults/{account}/{settle_date}/close"}
 
 
 def test_positions_when_investor_then_own_account_holdings_and_offers(api):

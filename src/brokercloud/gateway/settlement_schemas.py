@@ -87,3 +87,29 @@ class ExceptionView(BaseModel):
     code: int
     message: str = Field(description="the code's fixed sentence")
     detail: str
+
+
+class AmountRequest(BaseModel):
+    """Cash for an account: a deposit its bank reported, or a top-up of margin collateral."""
+
+    amount: int = Field(gt=0, le=10**12, description="NT$")
+    on: date | None = Field(default=None, description="the bank's value date")
+
+
+class SharesRequest(BaseModel):
+    """Margin loans repaid in cash, or a short closed with the investor's own shares."""
+
+    symbol: str = Field(min_length=1, max_length=10)
+    qty: int = Field(gt=0, le=10**9, description="shares")
+    on: date = Field(description="the day it happens (interest counts calendar days to it)")
+
+
+class DefaultView(BaseModel):
+    """A default case: what the broker paid for the investor and the shares it withholds."""
+
+    account: str
+    settle_date: date
+    owed: int = Field(description="NT$ the broker laid out on the investor's behalf")
+    withheld: list[SymbolShares]
+    closed: bool
+    penalty: int | None = Field(description="NT$ paid with the case's closing; null while open")
