@@ -144,6 +144,7 @@ def create_app(core: Core, identities: Identities,
     from brokercloud.gateway import (  # noqa: PLC0415
         admin_routes,
         back_office_routes,
+        customer_routes,
         inventory_routes,
         operator_routes,
         routes,
@@ -192,6 +193,6 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(_LimitBody)
     for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes,
-                   settlement_routes, back_office_routes):
+                   settlement_routes, back_office_routes, customer_routes):
         app.include_router(module.router)
     return app

@@ -23,7 +23,7 @@ from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import Action, Caller, ForbiddenError, authorize
 from brokercloud.gateway.authz import authorize_broker_wide as broker_wide
 from brokercloud.gateway.routes import CallerDep, GatewayDep
-from brokercloud.gateway.settlement_routes import UNAVAILABLE
+from brokercloud.gateway.settlement_routes import UNAVAILABLE, office_of
 from brokercloud.gateway.settlement_schemas import (
     AmountRequest,
     BalanceView,
@@ -36,18 +36,12 @@ from brokercloud.market.sessions import TAIWAN
 router = APIRouter()
 
 
-def _office(g: GatewayContext) -> BackOffice:
-    if g.back_office is None:
-        raise ApiError(503, Code.BACK_OFFICE_UNAVAILABLE)
-    return g.back_office
-
-
 def _managed(g: GatewayContext, caller: Caller, account: str) -> BackOffice:
     found = g.state.accounts.get(account)
     if found is None:
         raise ForbiddenError
     authorize(caller, Action.MANAGE_ACCOUNTS, broker=found.broker, account=account)
-    return _office(g)
+    return office_of(g)
 
 
 def _apply(office: BackOffice, command: b.BoCmd) -> None:
@@ -111,7 +105,7 @@ async def return_shares(g: GatewayDep, caller: CallerDep, account: str,
 async def defaults(g: GatewayDep, caller: CallerDep) -> list[DefaultView]:
     """The broker's default cases, oldest first. Broker-wide administrators only."""
     broker_wide(caller, Action.MANAGE_ACCOUNTS)
-    ledger = _office(g).ledger
+    ledger = office_of(g).ledger
     return [DefaultView(account=record.account, settle_date=record.settle_date,
                         owed=record.owed,
                         withheld=[SymbolShares(symbol=symbol, shares=shares)

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query
 
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.queries import balance_of, broker_nets, holdings_of
+from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import (
@@ -51,13 +52,18 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorBody}}
 AccountQuery = Query(default=None, min_length=1, max_length=20)
 
 
-def _ledger(g: GatewayContext) -> Ledger:
+def office_of(g: GatewayContext) -> BackOffice:
+    """The back office, or 503 BACK_OFFICE_UNAVAILABLE from an AP server started without."""
     if g.back_office is None:
         raise ApiError(503, Code.BACK_OFFICE_UNAVAILABLE)
-    return g.back_office.ledger
+    return g.back_office
 
 
-def _own_account(g: GatewayContext, caller: Caller, account: str) -> None:
+def ledger_of(g: GatewayContext) -> Ledger:
+    return office_of(g).ledger
+
+
+def authorize_account_view(g: GatewayContext, caller: Caller, account: str) -> None:
     """Another broker's account and no account look the same: forbidden."""
     found = g.state.accounts.get(account)
     if found is None:
@@ -72,8 +78,8 @@ async def settlements(g: GatewayDep, caller: CallerDep, account: str | None = Ac
     settlement date), and their total per settlement date."""
     authorize(caller, Action.VIEW_SETTLEMENT, broker=caller.broker)
     if account is not None:
-        _own_account(g, caller, account)
-    amounts = [amount for amount in visible_nets(_ledger(g), caller, account)
+        authorize_account_view(g, caller, account)
+    amounts = [amount for amount in visible_nets(ledger_of(g), caller, account)
                if settle_date is None or amount.settle_date == settle_date]
     return SettlementsView(amounts=[net_view(amount) for amount in amounts],
                            totals=totals(amounts))
@@ -83,8 +89,8 @@ async def settlements(g: GatewayDep, caller: CallerDep, account: str | None = Ac
             responses=UNAVAILABLE)
 async def depository(g: GatewayDep, caller: CallerDep, account: str) -> DepositoryView:
     """The account's shares and cash as settled, with free shares counting today's trades."""
-    _own_account(g, caller, account)
-    ledger = _ledger(g)
+    authorize_account_view(g, caller, account)
+    ledger = ledger_of(g)
     balance = balance_of(ledger, caller.broker, account)
     return DepositoryView(
         account=account,
@@ -104,14 +110,14 @@ async def broker_settlements(g: GatewayDep, caller: CallerDep) -> list[BrokerNet
     return [BrokerNetView(trade_date=net.trade_date, settle_date=net.settle_date, cash=net.cash,
                           shares=[SymbolShares(symbol=symbol, shares=shares)
                                   for symbol, shares in sorted(net.shares.items())])
-            for net in broker_nets(_ledger(g), caller.broker)]
+            for net in broker_nets(ledger_of(g), caller.broker)]
 
 
 @router.get("/api/v1/exceptions", response_model=list[ExceptionView], responses=UNAVAILABLE)
 async def broker_exceptions(g: GatewayDep, caller: CallerDep) -> list[ExceptionView]:
     """The caller's broker's fills held unbooked and reports the core did not believe."""
     authorize_broker_wide(caller, Action.VIEW_EXCEPTIONS)
-    return exceptions(_ledger(g), g.state, caller.broker)
+    return exceptions(ledger_of(g), g.state, caller.broker)
 
 
 @router.get("/api/v1/platform/exceptions", response_model=list[ExceptionView],
@@ -122,4 +128,4 @@ async def platform_exceptions(g: GatewayDep, caller: CallerDep,
     """The operator's queue: every broker's (or one ``broker``'s) exceptions, and the
     reports for orders nobody knows."""
     authorize(caller, Action.VIEW_PLATFORM)
-    return exceptions(_ledger(g), g.state, broker)
+    return exceptions(ledger_of(g), g.state, broker)
