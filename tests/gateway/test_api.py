@@ -237,7 +237,8 @@ def test_openapi_when_read_then_every_route_documented(api):
                      "/api/v1/accounts/{account}/shorts/return", "/api/v1/defaults",
                      "/api/v1/defaults/{account}/{settle_date}/close",
                      "/api/v1/accounts/{account}/performance",
-                     "/api/v1/accounts/{account}/statement", "/api/v1/customers/ranking"}
+                     "/api/v1/accounts/{account}/statement", "/api/v1/customers/ranking",
+                     "/api/v1/customers/salespeople"}
 
 
 def test_positions_when_investor_then_own_account_holdings_and_offers(api):

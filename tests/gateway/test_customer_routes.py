@@ -75,3 +75,17 @@ def test_ranking_when_broker_wide_staff_then_by_commission_else_403(day):
     assert _get(day, "admin2", "/api/v1/customers/ranking", **period).json() == []
     for user in ("inv1", "sales1", "sup-tc"):
         assert _get(day, user, "/api/v1/customers/ranking", **period).json() == FORBIDDEN
+
+
+def test_salespeople_when_broker_wide_staff_then_commission_and_bonus_per_salesperson(day):
+    """sales1 serves 11110001 and 11110002 (commission 212 + 0), sales-tc 11120001 (212); a 15%
+    bonus: 212 x 15% = 31.8 -> 31 each."""
+    period = {"first": TRADE_DATE, "last": TRADE_DATE, "bonus_ppm": "150000"}
+    rows = _get(day, "admin1", "/api/v1/customers/salespeople", **period).json()
+    assert rows == [
+        {"salesperson": "sales-tc", "customers": 1, "commission": 212, "bonus": 31},
+        {"salesperson": "sales1", "customers": 2, "commission": 212, "bonus": 31}]
+    assert _get(day, "admin2", "/api/v1/customers/salespeople", **period).json() == []
+    assert _get(day, "sales1", "/api/v1/customers/salespeople", **period).json() == FORBIDDEN
+    bad = _get(day, "admin1", "/api/v1/customers/salespeople", **{**period, "bonus_ppm": "-1"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "bonus_ppm")

@@ -51,6 +51,8 @@ class Identities(Protocol):
 
     def logout(self, token: str) -> None: ...
 
+    def users_of(self, broker: str) -> list[Any]: ...
+
 
 class GatewayContext:
     """What the routes work with, kept on ``app.state.gateway``."""

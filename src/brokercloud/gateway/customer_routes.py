@@ -1,10 +1,10 @@
 """Customer management through the AP server, from the back office's books: an account's
-performance over a period, its monthly statement (對帳單) as a PDF, and the broker's ranking of
-customers by the commission they contributed.
+performance over a period, its monthly statement (對帳單) as a PDF, the broker's ranking of
+customers by the commission they contributed, and its salespeople's results and bonuses.
 
 An account's figures follow the settlement routes' scoping (its investor, its salesperson,
-its branch's supervisor, the broker's staff); the ranking adds up every customer, so only
-broker-wide staff see it.
+its branch's supervisor, the broker's staff); the ranking and the salespeople's results add up
+every customer, so only broker-wide staff see them.
 """
 
 from __future__ import annotations
@@ -13,15 +13,20 @@ from datetime import date
 
 from fastapi import APIRouter, Query, Response
 
-from brokercloud.backoffice.customers import CustomerError
+from brokercloud.backoffice.customers import CustomerError, salespeople
 from brokercloud.backoffice.performance import performance as account_performance
-from brokercloud.backoffice.sales import contribution_ranking
+from brokercloud.backoffice.sales import contribution_ranking, salesperson_results
 from brokercloud.backoffice.statement import statement as monthly_statement
 from brokercloud.backoffice.statement_pdf import render
 from brokercloud.codes import Code
 from brokercloud.gateway.app import ApiError
 from brokercloud.gateway.authz import Action, authorize_broker_wide
-from brokercloud.gateway.customer_schemas import ContributionView, PerformanceView, PositionView
+from brokercloud.gateway.customer_schemas import (
+    ContributionView,
+    PerformanceView,
+    PositionView,
+    SalesResultView,
+)
 from brokercloud.gateway.routes import CallerDep, GatewayDep
 from brokercloud.gateway.settlement_routes import (
     UNAVAILABLE,
@@ -91,3 +96,21 @@ async def ranking(g: GatewayDep, caller: CallerDep, first: date, last: date,
     return [ContributionView(rank=row.rank, account=row.account, branch=row.branch,
                              commission=row.commission, fills=row.fills, value=row.value,
                              share_ppm=row.share_ppm) for row in rows]
+
+
+@router.get("/api/v1/customers/salespeople", response_model=list[SalesResultView],
+            responses=UNAVAILABLE)
+async def sales_results(g: GatewayDep, caller: CallerDep, first: date, last: date,
+                        bonus_ppm: int = Query(ge=0, le=1_000_000, description=(
+                            "the bonus as a share of commission, parts per million"))
+                        ) -> list[SalesResultView]:
+    """Each salesperson's customers' commission over the period and the bonus on it, most
+    first; a customer is credited to the first salesperson (by user ID) who serves it."""
+    authorize_broker_wide(caller, Action.VIEW_SETTLEMENT)
+    served = salespeople(g.identities.users_of(caller.broker), caller.broker)
+    try:
+        rows = salesperson_results(ledger_of(g), served, caller.broker, first, last, bonus_ppm)
+    except CustomerError as error:
+        raise _refused(error) from None
+    return [SalesResultView(salesperson=row.salesperson, customers=row.customers,
+                            commission=row.commission, bonus=row.bonus) for row in rows]

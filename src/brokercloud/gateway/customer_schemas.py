@@ -43,3 +43,12 @@ class ContributionView(BaseModel):
     fills: int
     value: int = Field(description="NT$ traded")
     share_ppm: int = Field(description="of the ranked customers' commission, truncated")
+
+
+class SalesResultView(BaseModel):
+    """One salesperson's period: their customers' commission and the bonus on it."""
+
+    salesperson: str
+    customers: int
+    commission: int = Field(description="NT$ of commission their customers paid")
+    bonus: int = Field(description="NT$: commission x bonus_ppm, truncated once")
