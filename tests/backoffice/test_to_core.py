@@ -4,8 +4,11 @@ disposals are orders the core accepts once, each day opens with the settled hold
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.backoffice.core_support import THU, TUE, office_for
 from tests.core.support import ACCOUNT, BROKER, MARGIN, SELL, T0, Desk, reference_commands
@@ -32,29 +35,57 @@ from brokercloud.market.orders import OrderType, Side
 from brokercloud.market.sessions import Session
 
 
+class Running(NamedTuple):
+    core: Core
+    office: BackOffice
+    feed: CoreFeed
+    sequencer: Sequencer
+
+
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    """The real core with the test reference data, a back office listening to its sequencer
+    and caught up (no deposits: the account cannot pay), all closed afterwards."""
+    core = Core(tmp_path / "core", fsync=False)
+    core.execute(reference_commands())
+    office = BackOffice(tmp_path / "backoffice", fsync=False)
+    feed = CoreFeed(office, core.state)
+    feed.catch_up()
+    try:
+        async with Sequencer(core, [feed]) as sequencer:
+            yield Running(core, office, feed, sequencer)
+    finally:
+        office.close()
+        core.close()
+
+
+async def bought(world: Running, ref: str = "r1", qty: int = 1_000,
+                 credit: c.Credit = c.Credit.CASH) -> None:
+    """ACCOUNT buys 2330 at 76.20 on Tuesday, filled whole and booked."""
+    [*_, accepted] = await world.sequencer.submit(c.PlaceOrder(
+        at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1", client_ref=ref,
+        symbol="2330", side=Side.BUY, qty=qty, price=7_620, credit=credit))
+    order_id = accepted.order_id  # type: ignore[union-attr]
+    await world.sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
+    await world.sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
+                                                  exec_id=f"X-{ref}", price=7_620, qty=qty))
+    world.feed.drain()
+
+
+async def buy_events(world: Running, ref: str, at: int) -> list[e.Event]:
+    """What the core answers to one more 1-lot buy of ACCOUNT's."""
+    return await world.sequencer.submit(c.PlaceOrder(
+        at=at, broker=BROKER, account=ACCOUNT, user="sales1", client_ref=ref, symbol="2330",
+        side=Side.BUY, qty=1_000, price=7_620))
+
+
 def test_settle_due_when_investor_cannot_pay_then_core_refuses_their_orders(
         tmp_path: Path) -> None:
     async def scenario() -> tuple[list[Code], Code]:
-        core = Core(tmp_path / "core", fsync=False)
-        core.execute(reference_commands())
-        office = BackOffice(tmp_path / "backoffice", fsync=False)
-        feed = CoreFeed(office, core.state)
-        feed.catch_up()  # no deposit: the account cannot pay
-        async with Sequencer(core, [feed]) as sequencer:
-            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-            order_id = accepted.order_id  # type: ignore[union-attr]
-            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
-            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
-                                                    exec_id="X1", price=7_620, qty=1_000))
-            feed.drain()
-            codes = await settle_due(office, sequencer, THU)
-            [rejected] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 4_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-        office.close()
-        core.close()
+        async with running(tmp_path) as world:
+            await bought(world)
+            codes = await settle_due(world.office, world.sequencer, THU)
+            [rejected] = await buy_events(world, "r2", T0 + 4_000)
         return codes, rejected.code  # type: ignore[union-attr]
 
     codes, rejected = asyncio.run(scenario())
@@ -65,29 +96,15 @@ def test_settle_due_when_investor_cannot_pay_then_core_refuses_their_orders(
 def test_close_default_when_defaulter_pays_then_core_accepts_their_orders_again(
         tmp_path: Path) -> None:
     async def scenario() -> tuple[Code, Code, list[str]]:
-        core = Core(tmp_path / "core", fsync=False)
-        core.execute(reference_commands())
-        office = BackOffice(tmp_path / "backoffice", fsync=False)
-        feed = CoreFeed(office, core.state)
-        feed.catch_up()  # no deposit: the account cannot pay
-        async with Sequencer(core, [feed]) as sequencer:
-            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-            order_id = accepted.order_id  # type: ignore[union-attr]
-            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
-            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
-                                                    exec_id="X1", price=7_620, qty=1_000))
-            feed.drain()
-            await settle_due(office, sequencer, THU)
-            short = await close_default(office, sequencer, ACCOUNT, THU, THU, T0 + 4_000)
-            office.execute([b.Deposit(account=ACCOUNT, amount=1_000_000)])
-            paid = await close_default(office, sequencer, ACCOUNT, THU, THU, T0 + 5_000)
-            events = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 6_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-        office.close()
-        core.close()
+        async with running(tmp_path) as world:
+            await bought(world)
+            await settle_due(world.office, world.sequencer, THU)
+            short = await close_default(world.office, world.sequencer, ACCOUNT, THU, THU,
+                                        T0 + 4_000)
+            world.office.execute([b.Deposit(account=ACCOUNT, amount=1_000_000)])
+            paid = await close_default(world.office, world.sequencer, ACCOUNT, THU, THU,
+                                       T0 + 5_000)
+            events = await buy_events(world, "r2", T0 + 6_000)
         return short, paid, [type(event).__name__ for event in events]
 
     short, paid, events = asyncio.run(scenario())
@@ -153,35 +170,20 @@ def test_start_days_forever_when_the_date_turns_then_the_new_day_settles_without
     days = [TUE]
 
     async def scenario() -> Code:
-        core = Core(tmp_path / "core", fsync=False)
-        core.execute(reference_commands())
-        office = BackOffice(tmp_path / "backoffice", fsync=False)
-        feed = CoreFeed(office, core.state)
-        feed.catch_up()
-        async with Sequencer(core, [feed]) as sequencer:
+        async with running(tmp_path) as world:
             turning = asyncio.create_task(start_days_forever(
-                office, sequencer, lambda: days[-1], lambda: T0 + 5_000, poll_s=0.01))
-            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r1", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-            order_id = accepted.order_id  # type: ignore[union-attr]
-            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
-            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
-                                                    exec_id="X1", price=7_620, qty=1_000))
-            feed.drain()
+                world.office, world.sequencer, lambda: days[-1], lambda: T0 + 5_000,
+                poll_s=0.01))
+            await bought(world)
             await asyncio.sleep(0.05)
-            assert THU not in office.ledger.settled  # the same day: nothing moves
+            assert THU not in world.office.ledger.settled  # the same day: nothing moves
             days.append(THU)
             for _ in range(200):
-                if THU in office.ledger.settled:
+                if THU in world.office.ledger.settled:
                     break
                 await asyncio.sleep(0.01)
             turning.cancel()
-            [rejected] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 6_000, broker=BROKER, account=ACCOUNT, user="sales1",
-                client_ref="r2", symbol="2330", side=Side.BUY, qty=1_000, price=7_620))
-        office.close()
-        core.close()
+            [rejected] = await buy_events(world, "r2", T0 + 6_000)
         return rejected.code  # type: ignore[union-attr]
 
     assert asyncio.run(scenario()) == Code.ACCOUNT_DEFAULTED
@@ -192,21 +194,10 @@ def test_mark_prices_when_a_call_runs_past_its_deadline_then_the_core_gets_the_s
     """Marked at 59.0 the day after a margin buy at 76.2: a call; still 59.0 after the
     deadline: the forced sale goes to the real core, once, however often prices are marked."""
     async def scenario() -> list[c.PlaceOrder]:
-        core = Core(tmp_path / "core", fsync=False)
-        core.execute(reference_commands())
-        office = BackOffice(tmp_path / "backoffice", fsync=False)
-        feed = CoreFeed(office, core.state)
-        feed.catch_up()
         tried: set[str] = set()
-        async with Sequencer(core, [feed]) as sequencer:
-            [*_, accepted] = await sequencer.submit(c.PlaceOrder(
-                at=T0 + 1_000, broker=BROKER, account=ACCOUNT, user="sales1", client_ref="m1",
-                symbol="2330", side=Side.BUY, qty=10_000, price=7_620, credit=MARGIN))
-            order_id = accepted.order_id  # type: ignore[union-attr]
-            await sequencer.submit(c.MarkSent(at=T0 + 2_000, order_id=order_id, line="L1"))
-            await sequencer.submit(c.ExchangeFilled(at=T0 + 3_000, order_id=order_id,
-                                                    exec_id="X1", price=7_620, qty=10_000))
-            feed.drain()
+        async with running(tmp_path) as world:
+            office, sequencer = world.office, world.sequencer
+            await bought(world, "m1", 10_000, MARGIN)
             await mark_prices(office, sequencer, date(2025, 11, 26), {"2330": 5_900},
                               T0 + 4_000, tried)
             assert office.ledger.margin_calls and not office.ledger.disposals
@@ -221,10 +212,8 @@ def test_mark_prices_when_a_call_runs_past_its_deadline_then_the_core_gets_the_s
             tried.clear()
             await mark_prices(office, sequencer, date(2025, 12, 2), {"2330": 5_900},
                               T0 + 86_400_000, tried)
-            sales = [order for order in core.state.orders.values()
+            sales = [order for order in world.core.state.orders.values()
                      if order.user == DISPOSAL_USER]
-        office.close()
-        core.close()
         return sales  # type: ignore[return-value]
 
     sales = asyncio.run(scenario())
