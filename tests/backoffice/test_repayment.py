@@ -30,6 +30,7 @@ from tests.backoffice.support import ledger as make_ledger
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.cash import CashKind
 from brokercloud.backoffice.ledger import Ledger
+from brokercloud.backoffice.queries import interest_accrued
 from brokercloud.backoffice.statement_pdf import _CASH_KINDS
 from brokercloud.codes import Code
 
@@ -149,3 +150,15 @@ def test_return_shares_when_refused_then_nothing_moves() -> None:
     assert books.apply(b.ReturnShares(account=ACCOUNT, symbol=TSMC, qty=-1,
                                       on=DEC9)) == Code.INVALID_REFERENCE_DATA
     assert (account.bank, account.held, dict(account.depository), dict(account.owed)) == before
+
+
+def test_interest_accrued_when_days_pass_then_what_a_repayment_that_day_would_charge() -> None:
+    books = _financed()
+    assert interest_accrued(books, BROKER, ACCOUNT, FRI) == 0  # paid out today
+    assert interest_accrued(books, BROKER, ACCOUNT, date(2026, 11, 28)) == 56  # 56.34 a day
+    assert interest_accrued(books, BROKER, ACCOUNT, DEC9) == 676
+    assert interest_accrued(books, "9B00", ACCOUNT, DEC9) == 0  # another broker sees nothing
+    bank = books.accounts[ACCOUNT].bank
+    books.apply(b.RepayCash(account=ACCOUNT, symbol=TSMC, qty=10_000, on=DEC9))
+    assert bank - books.accounts[ACCOUNT].bank == 457_000 + 676
+    assert interest_accrued(books, BROKER, ACCOUNT, DEC9) == 0  # nothing left open

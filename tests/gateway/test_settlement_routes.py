@@ -119,6 +119,7 @@ def test_settlements_when_bad_query_then_422_with_field(day, params, field):
 def test_depository_when_own_account_then_settled_holdings_and_traded_free_shares(day):
     body = _get(day, "inv1", "/api/v1/accounts/11110001/depository").json()
     assert body == {"account": "11110001", "balance": {"bank": 0, "loans": 0, "held": 0},
+                    "interest_accrued": 0,
                     "holdings": [
                         {"symbol": "2317", "depository": 12_345, "pledged": 0, "owed": 0,
                          "available": 10_345},  # 2,000 sold today, settles Friday

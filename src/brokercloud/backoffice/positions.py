@@ -61,9 +61,19 @@ def repay_financing(lots: list[Lot], qty: int, settle_date: date, rate_ppm: int)
     loan = interest = 0
     for piece_loan, _, start in _take(lots, qty):
         loan += piece_loan
-        days = max((settle_date - start).days, 0)
-        interest += piece_loan * rate_ppm * days // (_PPM * _DAYS_A_YEAR)
+        interest += _interest(piece_loan, start, settle_date, rate_ppm)
     return Release(loan=loan, interest=interest)
+
+
+def accrued_interest(lots: list[Lot], on: date, rate_ppm: int) -> int:
+    """What the open loans have accrued by ``on`` (a lot not paid out yet: nothing): charged
+    when they are repaid, shown day by day."""
+    return sum(_interest(lot.first, lot.start, on, rate_ppm) for lot in lots)
+
+
+def _interest(loan: int, start: date, on: date, rate_ppm: int) -> int:
+    """Calendar days from the payout, on a 365-day year, truncated."""
+    return loan * rate_ppm * max((on - start).days, 0) // (_PPM * _DAYS_A_YEAR)
 
 
 def cover_short(lots: list[Lot], qty: int) -> Release:

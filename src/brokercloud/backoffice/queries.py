@@ -6,11 +6,14 @@ of another broker reads as empty, exactly like a missing one); an account narrow
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
 from brokercloud.backoffice.booking import Booking
 from brokercloud.backoffice.ledger import ExceptionRecord, Ledger
 from brokercloud.backoffice.nets import BrokerNet, NetAmount
+from brokercloud.backoffice.positions import accrued_interest
 from brokercloud.backoffice.settlement import DefaultRecord
 
 
@@ -78,6 +81,16 @@ def holdings_of(ledger: Ledger, broker: str, account: str) -> list[Holding]:
     return [Holding(symbol, books.depository.get(symbol, 0), books.pledged.get(symbol, 0),
                     books.owed.get(symbol, 0), books.available.get(symbol, 0))
             for symbol in sorted(symbols)]
+
+
+def interest_accrued(ledger: Ledger, broker: str, account: str, on: date) -> int:
+    """Financing interest the account's open loans have accrued by ``on`` (0 for another
+    broker's account)."""
+    if not _owns(ledger, broker, account):
+        return 0
+    books = ledger.accounts[account]
+    rate = ledger.brokers[books.broker].financing_rate_ppm
+    return sum(accrued_interest(lots, on, rate) for lots in books.financed.values())
 
 
 def balance_of(ledger: Ledger, broker: str, account: str) -> Balance | None:

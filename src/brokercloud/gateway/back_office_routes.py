@@ -10,11 +10,12 @@ one are refused alike (403).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter
 
 from brokercloud.backoffice import commands as b
+from brokercloud.backoffice.feed import trade_date
 from brokercloud.backoffice.queries import balance_of, defaults_of
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import close_default, holdings_for_core
@@ -31,7 +32,6 @@ from brokercloud.gateway.settlement_schemas import (
     SharesRequest,
     SymbolShares,
 )
-from brokercloud.market.sessions import TAIWAN
 
 router = APIRouter()
 
@@ -96,7 +96,7 @@ async def return_shares(g: GatewayDep, caller: CallerDep, account: str,
     _apply(office, b.ReturnShares(account=account, symbol=body.symbol, qty=body.qty,
                                   on=body.on))
     now = g.now_ms()
-    for command in holdings_for_core(g.state, office.ledger, _taiwan_date(now), now):
+    for command in holdings_for_core(g.state, office.ledger, trade_date(now), now):
         await g.sequencer.submit(command)
     return _balance(office, caller, account)
 
@@ -124,12 +124,10 @@ async def close(g: GatewayDep, caller: CallerDep, account: str,
     withheld shares return and, with no case left open, the account trades again."""
     office = _managed(g, caller, account)
     now = g.now_ms()
-    code = await close_default(office, g.sequencer, account, settle_date, _taiwan_date(now),
+    code = await close_default(office, g.sequencer, account, settle_date, trade_date(now),
                                now)
     if code is not Code.OK:
         raise ApiError(422, code)
     return _balance(office, caller, account)
 
 
-def _taiwan_date(at_ms: int) -> date:
-    return datetime.fromtimestamp(at_ms / 1000, TAIWAN).date()

@@ -21,8 +21,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from brokercloud.backoffice.feed import trade_date
 from brokercloud.backoffice.ledger import Ledger
-from brokercloud.backoffice.queries import balance_of, broker_nets, holdings_of
+from brokercloud.backoffice.queries import (
+    balance_of,
+    broker_nets,
+    holdings_of,
+    interest_accrued,
+)
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
 from brokercloud.gateway.app import ApiError, GatewayContext
@@ -94,6 +100,8 @@ async def depository(g: GatewayDep, caller: CallerDep, account: str) -> Deposito
     balance = balance_of(ledger, caller.broker, account)
     return DepositoryView(
         account=account,
+        interest_accrued=interest_accrued(ledger, caller.broker, account,
+                                          trade_date(g.now_ms())),
         holdings=[HoldingView(symbol=h.symbol, depository=h.depository, pledged=h.pledged,
                               owed=h.owed, available=h.available)
                   for h in holdings_of(ledger, caller.broker, account)],

@@ -56,6 +56,8 @@ class BalanceView(BaseModel):
 class DepositoryView(BaseModel):
     account: str
     holdings: list[HoldingView]
+    interest_accrued: int = Field(description="NT$ of financing interest the open loans have "
+                                              "accrued by today (charged on repayment)")
     balance: BalanceView | None = Field(description="null until the account's first "
                                                     "reference data reaches the back office")
 
