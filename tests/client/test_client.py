@@ -229,11 +229,11 @@ def test_supervisor_sees_approvals(platform: Platform):
         assert isinstance(supervisor.approvals(), list)
 
 
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(config: Path, *args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "brokercloud.cli", *args], check=False,
                           text=True, capture_output=True, timeout=30,
                           env={**os.environ, "BROKERCLOUD_CONFIG": str(config),
-                               "COLUMNS": "200"})
+                               "COLUMNS": str(columns)})
 
 
 def test_cli_login_order_orders_amend_cancel_signed_with_the_remembered_key(
@@ -257,6 +257,8 @@ def test_cli_login_order_orders_amend_cancel_signed_with_the_remembered_key(
         order_id = new.order_id
         listing = _cli(config, "orders")
         assert listing.returncode == 0 and order_id in listing.stdout
+        narrow = _cli(config, "orders", columns=80)  # IDs are copied to cancel: never cut
+        assert narrow.returncode == 0 and order_id in narrow.stdout, narrow.stdout
         _until(api, order_id, lambda order: order.state == "acknowledged")
         amended = _cli(config, "amend", order_id, "--lots", "1")
         assert amended.returncode == 0, amended.stderr

@@ -24,6 +24,7 @@ from typing import Any
 COMMANDS = ("login", "logout", "order", "orders", "fills", "positions", "cancel", "amend",
             "settlements")
 BOARD_LOT = 1000
+ORDER_ID_WIDTH = 17  # YYYYMMDD-nnnnnnnn
 
 
 def add_parsers(commands: Any) -> None:
@@ -258,7 +259,9 @@ def _orders_table(orders: list[Any], title: str) -> Any:
     for column in ("order id", "account", "symbol", "side", "shares", "price", "state",
                    "filled", "open"):
         right = column in ("shares", "price", "filled", "open")
-        table.add_column(column, justify="right" if right else "left", no_wrap=True)
+        # the order ID in full, however narrow the terminal: people copy it to cancel or amend
+        table.add_column(column, justify="right" if right else "left", no_wrap=True,
+                         min_width=ORDER_ID_WIDTH if column == "order id" else None)
     for order in orders:
         table.add_row(order.order_id, order.account, order.symbol, order.side.name.lower(),
                       f"{order.qty:,}", format_price(order.price) if order.price else "market",
