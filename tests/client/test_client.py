@@ -279,6 +279,17 @@ def test_cli_login_order_orders_amend_cancel_signed_with_the_remembered_key(
     refused = _cli(config, "order", "buy", "2330", "1", "--price", "1085.01", "--account",
                    ACCOUNT)
     assert refused.returncode == 1 and "1002" in refused.stderr
+    with Client(platform.url, token=saved["token"]) as api:  # one account: no need to name it
+        before = {order.order_id for order in api.orders()}
+        placed = _cli(config, "order", "buy", CHEAP, "1", "--price", "115")
+        assert placed.returncode == 0, placed.stderr
+        assert [order.account for order in api.orders()
+                if order.order_id not in before] == [ACCOUNT]
+    sales = tmp_path / "sales.json"
+    assert _cli(sales, "login", "9a00-sales", "--url", platform.url, "--password",
+                DEMO_PASSWORD).returncode == 0
+    unnamed = _cli(sales, "order", "buy", CHEAP, "1", "--price", "115")
+    assert unnamed.returncode == 1 and "name the account with --account" in unnamed.stderr
 
 
 def test_cli_when_logged_in_without_a_key_then_investor_cancel_refused_unsigned(

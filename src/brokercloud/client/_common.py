@@ -21,6 +21,7 @@ import msgspec
 from pydantic import BaseModel, TypeAdapter
 
 from brokercloud.core.commands import Credit
+from brokercloud.gateway.channel_schemas import AccountView
 from brokercloud.gateway.schemas import (
     AmendRequest,
     CancelRequest,
@@ -45,6 +46,8 @@ Order = OrderView
 """An order as the platform reports it; prices in NT$0.01, quantities in shares."""
 Fill = FillView
 Position = PositionView
+Account = AccountView
+"""An account the caller may see: number, branch, name, status, limits and commission."""
 """Today's position in one symbol of one account: depository holding, bought, sold, offered."""
 LoginResult = LoginResponse
 Settlements = SettlementsView
@@ -210,6 +213,10 @@ class Flows:
         return (yield Call("GET", "/settlements", Settlements,
                            params={"account": account,
                                    "settle_date": settle_date and settle_date.isoformat()}))
+
+    def accounts(self) -> Flow[list[Account]]:
+        """The accounts the caller may see: an investor's own, a salesperson's customers'."""
+        return (yield Call("GET", "/accounts", list[Account]))
 
     def positions(self, account: str | None = None) -> Flow[list[Position]]:
         return (yield Call("GET", "/positions", list[Position], params={"account": account}))

@@ -15,6 +15,7 @@ import httpx2
 
 from brokercloud.client._common import (
     API,
+    Account,
     ApiError,
     Call,
     Fill,
@@ -119,6 +120,10 @@ class AsyncClient:
     async def settlements(self, account: str | None = None,
                           settle_date: datetime.date | None = None) -> Settlements:
         return await self._run(self._flows.settlements(account, settle_date))
+
+    @documented(Flows.accounts)
+    async def accounts(self) -> list[Account]:
+        return await self._run(self._flows.accounts())
 
     async def positions(self, account: str | None = None) -> list[Position]:
         return await self._run(self._flows.positions(account))

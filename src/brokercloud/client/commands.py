@@ -40,7 +40,7 @@ def add_parsers(commands: Any) -> None:
     order.add_argument("symbol")
     order.add_argument("lots", type=int, help="board lots of 1,000 shares")
     order.add_argument("--price", required=True, help="NT$ as decimal text, e.g. 1085 or 76.2")
-    order.add_argument("--account", required=True)
+    order.add_argument("--account", help="default: the caller's only account")
     _signing_arguments(order, "sign the order with")
     for name, text in (("orders", "list orders"), ("fills", "list fills"),
                        ("positions", "today's positions per account and symbol")):
@@ -157,10 +157,21 @@ def _order(args: argparse.Namespace, console: Any) -> int:
     if args.lots <= 0:
         raise ValueError("lots must be positive")
     with _client(args) as api:
-        order = api.place_order(args.account, args.symbol, args.side, args.lots * BOARD_LOT,
+        account = args.account or _only_account(api)
+        order = api.place_order(account, args.symbol, args.side, args.lots * BOARD_LOT,
                                 parse_price(args.price))
     console.print(_orders_table([order], title="Order placed"))
     return 0
+
+
+def _only_account(api: Any) -> str:
+    """An investor with one account need not name it; anyone else must."""
+    accounts = [account.account for account in api.accounts()]
+    if len(accounts) != 1:
+        raise ValueError(f"name the account with --account: you may trade for "
+                         f"{len(accounts)} ({', '.join(accounts[:5])}"
+                         f"{', ...' if len(accounts) > 5 else ''})")
+    return accounts[0]
 
 
 def _orders(args: argparse.Namespace, console: Any) -> int:

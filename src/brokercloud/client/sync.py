@@ -13,6 +13,7 @@ import httpx2
 
 from brokercloud.client._common import (
     API,
+    Account,
     Call,
     Fill,
     Flow,
@@ -112,6 +113,10 @@ class Client:
     def settlements(self, account: str | None = None,
                     settle_date: datetime.date | None = None) -> Settlements:
         return self._run(self._flows.settlements(account, settle_date))
+
+    @documented(Flows.accounts)
+    def accounts(self) -> list[Account]:
+        return self._run(self._flows.accounts())
 
     def positions(self, account: str | None = None) -> list[Position]:
         return self._run(self._flows.positions(account))
