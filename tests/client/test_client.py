@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -429,3 +430,88 @@ def test_positions_from_the_sdks_and_the_cli_agree_and_stay_the_callers(
     assert shown.returncode == 0, shown.stderr
     for position in positions:
         assert position.symbol in shown.stdout and f"{position.holding:,}" in shown.stdout
+
+
+class AnswerLost:
+    """A TCP relay to the platform that loses the first answer: it passes the first request
+    on, waits until the server has answered (the order exists), then hangs up. Later
+    connections are relayed whole. It runs its own event loop on a thread, since the client
+    under test blocks."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.connections = 0
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __enter__(self) -> AnswerLost:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(5)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers += [writer, up_writer]
+        if self.connections == 1:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            up_writer.write(head + await reader.readexactly(length))
+            await up_reader.read(1)  # the platform answered: the order is in the core
+            writer.close()
+            up_writer.close()
+            self._tasks.discard(task)
+            return
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer),
+                             return_exceptions=True)
+        self._tasks.discard(task)
+
+
+def test_place_order_when_the_answer_is_lost_then_retried_and_still_one_order(
+        platform: Platform):
+    """The SDK sends a signed order again when its answer is lost; the platform answers the
+    repeat with the first order (same client ref, same nonce), never a second order."""
+    with platform.investor() as api:
+        port = int(platform.url.rsplit(":", 1)[1])
+        with AnswerLost(port) as relay, Client(
+                f"http://127.0.0.1:{relay.port}", token=api.token, key_file=platform.key,
+                certificate_file=platform.cert) as lossy:
+            order = lossy.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE,
+                                      client_ref="lost-answer")
+        assert relay.connections == 2  # the first answer was lost, the retry got one
+        assert [o.order_id for o in api.orders() if o.client_ref == "lost-answer"] == [
+            order.order_id]

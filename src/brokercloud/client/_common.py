@@ -73,15 +73,27 @@ class StreamClosedError(Exception):
         self.code, self.reason = code, reason
 
 
+#: Waits before each attempt of a request that is safe to send again, in seconds: a lost
+#: answer (the connection dropped after the request left) is retried, and the platform answers
+#: a repeat with the first outcome (client order IDs; signed requests' nonces).
+RETRY_DELAYS_S = (0.0, 0.2, 0.5, 1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One HTTP request of a flow; its answer is decoded as ``kind`` and sent into the flow."""
+    """One HTTP request of a flow; its answer is decoded as ``kind`` and sent into the flow.
+    ``repeatable``: the server answers the same request again with the first outcome."""
 
     method: str
     path: str
     kind: Any
     json: Any = None
     params: dict[str, Any] | None = None
+    repeatable: bool = False
+
+    def delays(self) -> tuple[float, ...]:
+        """The wait before each attempt: one attempt unless the request is repeatable."""
+        return RETRY_DELAYS_S if self.repeatable else (0.0,)
 
     @property
     def query(self) -> dict[str, Any]:
@@ -169,20 +181,22 @@ class Flows:
                              order_type=order_type, tif=tif, credit=credit, session=session)
         if self._signer is not None:
             order = self._signer.sign(order, OrderRequest.signed_fields)
-        return (yield Call("POST", "/orders", Order, json=_body(order)))
+        return (yield Call("POST", "/orders", Order, json=_body(order), repeatable=True))
 
     def cancel(self, order_id: str, *, account: str | None = None) -> Flow[Order]:
         """Ask to cancel an order. An investor's cancel is signed for the order's account:
         passing ``account`` saves looking the order up first."""
         body = yield from self._signed(CancelRequest(), order_id, account)
-        return (yield Call("DELETE", f"/orders/{order_id}", Order, json=_body(body)))
+        return (yield Call("DELETE", f"/orders/{order_id}", Order, json=_body(body),
+                           repeatable=self._signer is not None))
 
     def amend(self, order_id: str, *, qty: int | None = None, price: int | None = None,
               account: str | None = None) -> Flow[Order]:
         """Reduce the quantity to a new total ``qty`` (keeps priority) or change the
         ``price``, never both. Signed like ``cancel``."""
         body = yield from self._signed(AmendRequest(qty=qty, price=price), order_id, account)
-        return (yield Call("PATCH", f"/orders/{order_id}", Order, json=_body(body)))
+        return (yield Call("PATCH", f"/orders/{order_id}", Order, json=_body(body),
+                           repeatable=self._signer is not None))
 
     def _signed(self, request: CancelRequest | AmendRequest, order_id: str,
                 account: str | None) -> Flow[CancelRequest | AmendRequest]:

@@ -6,6 +6,8 @@ sends them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -68,6 +70,15 @@ class AsyncClient:
         await self._http.aclose()
 
     async def _send(self, call: Call) -> Any:
+        *retries, last = call.delays()
+        for delay in retries:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(httpx2.TransportError):  # the answer was lost: again
+                return await self._answer(call)
+        await asyncio.sleep(last)
+        return await self._answer(call)
+
+    async def _answer(self, call: Call) -> Any:
         response = await self._http.request(call.method, API + call.path, json=call.json,
                                             params=call.query, headers=self._flows.headers())
         return decode(response.status_code, response.content, call.kind)

@@ -5,7 +5,9 @@ builds and signs the requests; this class only sends them."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +63,15 @@ class Client:
         self._http.close()
 
     def _send(self, call: Call) -> Any:
+        *retries, last = call.delays()
+        for delay in retries:
+            time.sleep(delay)
+            with contextlib.suppress(httpx2.TransportError):  # the answer was lost: again
+                return self._answer(call)
+        time.sleep(last)
+        return self._answer(call)
+
+    def _answer(self, call: Call) -> Any:
         response = self._http.request(call.method, API + call.path, json=call.json,
                                       params=call.query, headers=self._flows.headers())
         return decode(response.status_code, response.content, call.kind)
