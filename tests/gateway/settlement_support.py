@@ -37,13 +37,13 @@ class Office(World):
                                        command)  # type: ignore[union-attr]
 
     def fill(self, account: str, symbol: str, side: int, qty: int, price: int,
-             by: str = "clerk1") -> str:
+             by: str = "clerk1", credit: str = "cash") -> str:
         """An order placed through the API, sent on a line and filled whole by the exchange;
         returns once the back office has booked it."""
         self._execs += 1
         placed = self.client.post("/api/v1/orders", headers=self.headers(by), json={
             "account": account, "client_ref": f"ref{self._execs}", "symbol": symbol,
-            "side": side, "qty": qty, "price": price})
+            "side": side, "qty": qty, "price": price, "credit": credit})
         assert placed.status_code == 201, placed.text
         order_id = placed.json()["order_id"]
         booked = len(self.office.ledger.bookings)

@@ -15,9 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.to_core import settle_due
+from brokercloud.core import commands as c
+from brokercloud.market.instruments import Instrument
 
 from .settlement_support import SETTLE_DATE, Office, office_world
+from .test_api import NOW
 
 FORBIDDEN = {"code": 4101, "message": "Your role may not do this here.", "field": None}
 CLOSE = f"/api/v1/defaults/11110001/{SETTLE_DATE}/close"
@@ -87,3 +91,34 @@ def test_default_when_settled_unpaid_then_listed_and_closed_once_paid_with_penal
     assert again.status_code == 201, again.text  # the core reopened the account
     # the 3,000 it held, and the 1,000 the broker had withheld
     assert world.office.ledger.accounts["11110001"].depository["2330"] == 3_000 + 1_000
+
+
+def test_return_shares_when_short_settled_then_cash_back_and_core_holdings_follow(world):
+    """A margin account sells 2,000 2454 short at 100.00 on Wednesday (margin 90% = 180,000;
+    proceeds 200,000 - commission 285 - tax 600 - fee 160 = 198,955 held), settled Friday,
+    having paid the margin from its bank account; then it returns 2,000 of its own 5,000
+    shares: 378,955 comes back, and the core's holdings drop to 3,000 at once."""
+    world.submit(c.ListInstrument(at=NOW, instrument=Instrument(
+        symbol="2454", name="MediaTek", margin_eligible=True, short_eligible=True),
+        reference=10_000, previous_close=10_000))
+    world.submit(c.OpenAccount(at=NOW, account="11110009", broker="9A00", branch="001",
+                               name="Lin", margin=True, trading_limit=50_000_000,
+                               credit_limit=10_000_000))
+    world.submit(c.SetHolding(at=NOW, account="11110009", symbol="2454", shares=5_000))
+    # the depository's balance as the back office knows it (it takes the core's only once)
+    world.until(lambda: "11110009" in world.office.ledger.accounts)
+    world.office.execute([b.SetHolding(account="11110009", symbol="2454", shares=5_000)])
+    world.fill("11110009", "2454", 1, 2_000, 10_000, credit="short")
+    _post(world, "admin1", "/api/v1/accounts/11110009/deposits", {"amount": 1_000_000})
+    world.office.execute([b.Settle(date=date(2026, 11, 27))])
+    books = world.office.ledger.accounts["11110009"]
+    assert (books.owed["2454"], books.held, books.bank) == (2_000, 378_955, 820_000)
+    response = _post(world, "admin1", "/api/v1/accounts/11110009/shorts/return",
+                     {"symbol": "2454", "qty": 2_000, "on": "2026-12-01"})
+    assert (response.status_code, response.json()) == (200, {"bank": 820_000 + 378_955,
+                                                             "loans": 0, "held": 0})
+    core_account = world.client.app.state.gateway.state.accounts["11110009"]
+    assert core_account.holdings["2454"] == 3_000
+    again = _post(world, "admin2", "/api/v1/accounts/11110009/shorts/return",
+                  {"symbol": "2454", "qty": 1, "on": "2026-12-01"})
+    assert (again.status_code, again.json()) == (403, FORBIDDEN)
