@@ -12,10 +12,9 @@ from fastapi import APIRouter
 
 from brokercloud.core import commands as c
 from brokercloud.core.model import Account
-from brokercloud.gateway.app import GatewayContext
-from brokercloud.gateway.authz import Action, Caller, ForbiddenError, account_scope, authorize
+from brokercloud.gateway.authz import Action, account_scope, authorize
 from brokercloud.gateway.channel_schemas import AccountView, DiscountRequest
-from brokercloud.gateway.routes import CallerDep, GatewayDep, _managed, _reference_change
+from brokercloud.gateway.routes import CallerDep, GatewayDep, account_for, reference_change
 
 router = APIRouter()
 
@@ -28,15 +27,6 @@ def _account_view(account: Account) -> AccountView:
         trading_limit=account.trading_limit, credit_limit=account.credit_limit,
         used_trading=account.used_trading, used_credit=account.used_credit,
         commission_rate_ppm=fees.rate_ppm, discount_bp=fees.discount_bp, min_fee=fees.min_fee)
-
-
-def _viewable(g: GatewayContext, caller: Caller, account: str) -> Account:
-    """Another broker's account and no account look the same: forbidden."""
-    found = g.state.accounts.get(account)
-    if found is None:
-        raise ForbiddenError
-    authorize(caller, Action.VIEW_ACCOUNTS, broker=found.broker, account=account)
-    return found
 
 
 @router.get("/api/v1/accounts", response_model=list[AccountView])
@@ -53,7 +43,7 @@ async def list_accounts(g: GatewayDep, caller: CallerDep,
 
 @router.get("/api/v1/accounts/{account}", response_model=AccountView)
 async def get_account(g: GatewayDep, caller: CallerDep, account: str) -> AccountView:
-    return _account_view(_viewable(g, caller, account))
+    return _account_view(account_for(g, caller, Action.VIEW_ACCOUNTS, account))
 
 
 @router.put("/api/v1/accounts/{account}/commission", response_model=AccountView)
@@ -61,7 +51,7 @@ async def set_commission(g: GatewayDep, caller: CallerDep, account: str,
                          body: DiscountRequest) -> AccountView:
     """A broker administrator sets a customer's commission discount (basis points of the
     broker's rate the customer pays); the account as it now stands."""
-    _managed(g, caller, account)
-    await _reference_change(g, c.SetCommissionDiscount(at=g.now_ms(), account=account,
+    account_for(g, caller, Action.MANAGE_ACCOUNTS, account)
+    await reference_change(g, c.SetCommissionDiscount(at=g.now_ms(), account=account,
                                                        discount_bp=body.discount_bp))
     return _account_view(g.state.accounts[account])

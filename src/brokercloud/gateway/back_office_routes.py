@@ -21,9 +21,9 @@ from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import close_default, holdings_for_core
 from brokercloud.codes import Code
 from brokercloud.gateway.app import ApiError, GatewayContext
-from brokercloud.gateway.authz import Action, Caller, ForbiddenError, authorize
+from brokercloud.gateway.authz import Action, Caller
 from brokercloud.gateway.authz import authorize_broker_wide as broker_wide
-from brokercloud.gateway.routes import CallerDep, GatewayDep
+from brokercloud.gateway.routes import CallerDep, GatewayDep, account_for
 from brokercloud.gateway.settlement_routes import UNAVAILABLE, office_of
 from brokercloud.gateway.settlement_schemas import (
     AmountRequest,
@@ -37,10 +37,8 @@ router = APIRouter()
 
 
 def _managed(g: GatewayContext, caller: Caller, account: str) -> BackOffice:
-    found = g.state.accounts.get(account)
-    if found is None:
-        raise ForbiddenError
-    authorize(caller, Action.MANAGE_ACCOUNTS, broker=found.broker, account=account)
+    """The back office, for an account the caller administers."""
+    account_for(g, caller, Action.MANAGE_ACCOUNTS, account)
     return office_of(g)
 
 

@@ -27,12 +27,8 @@ from brokercloud.gateway.customer_schemas import (
     PositionView,
     SalesResultView,
 )
-from brokercloud.gateway.routes import CallerDep, GatewayDep
-from brokercloud.gateway.settlement_routes import (
-    UNAVAILABLE,
-    authorize_account_view,
-    ledger_of,
-)
+from brokercloud.gateway.routes import CallerDep, GatewayDep, account_for
+from brokercloud.gateway.settlement_routes import UNAVAILABLE, ledger_of
 
 router = APIRouter()
 MonthQuery = Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
@@ -47,7 +43,7 @@ def _refused(error: CustomerError) -> ApiError:
 async def performance(g: GatewayDep, caller: CallerDep, account: str, first: date,
                       last: date) -> PerformanceView:
     """Realized and unrealized P&L, fees, taxes and interest of one account over a period."""
-    authorize_account_view(g, caller, account)
+    account_for(g, caller, Action.VIEW_SETTLEMENT, account)
     ledger = ledger_of(g)
     try:
         result = account_performance(ledger, caller.broker, account, first, last,
@@ -70,7 +66,7 @@ async def statement(g: GatewayDep, caller: CallerDep, account: str,
                     month: str = MonthQuery) -> Response:
     """The account's monthly statement as a PDF: trades, month-end holdings, cash movements
     and a chart of the daily net."""
-    authorize_account_view(g, caller, account)
+    account_for(g, caller, Action.VIEW_SETTLEMENT, account)
     record = g.state.accounts[account]
     try:
         document = render(monthly_statement(ledger_of(g), caller.broker, account, month,

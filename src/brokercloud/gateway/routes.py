@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request, WebSocket, WebSoc
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
-from brokercloud.core.model import Order
+from brokercloud.core.model import Account, Order
 from brokercloud.core.queries import fills_of, orders_of
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import (
@@ -338,7 +338,8 @@ async def positions(g: GatewayDep, caller: CallerDep,
     return views
 
 
-async def _reference_change(g: GatewayContext, command: c.Cmd) -> None:
+async def reference_change(g: GatewayContext, command: c.Cmd) -> None:
+    """Submit a reference-data command; the core's refusal is answered 422 with its code."""
     events = await g.sequencer.submit(command)
     for event in events:
         if isinstance(event, e.CommandRejected):
@@ -349,26 +350,28 @@ async def _reference_change(g: GatewayContext, command: c.Cmd) -> None:
 async def open_account(g: GatewayDep, caller: CallerDep, body: AccountRequest) -> dict[str, str]:
     """A broker administrator opens an account at its own broker."""
     authorize(caller, Action.MANAGE_ACCOUNTS, broker=caller.broker)
-    await _reference_change(g, c.OpenAccount(
+    await reference_change(g, c.OpenAccount(
         at=g.now_ms(), account=body.account, broker=caller.broker, branch=body.branch,
         name=body.name, margin=body.margin, trading_limit=body.trading_limit,
         credit_limit=body.credit_limit, discount_bp=body.discount_bp))
     return {"account": body.account}
 
 
-def _managed(g: GatewayContext, caller: Caller, account: str) -> None:
-    """Another broker's account and no account look the same: forbidden."""
+def account_for(g: GatewayContext, caller: Caller, action: Action, account: str) -> Account:
+    """The account ``caller`` may do ``action`` on. Another broker's account and a missing one
+    are refused alike (403), so no caller learns which accounts exist elsewhere."""
     found = g.state.accounts.get(account)
     if found is None:
         raise ForbiddenError
-    authorize(caller, Action.MANAGE_ACCOUNTS, broker=found.broker, account=account)
+    authorize(caller, action, broker=found.broker, account=account)
+    return found
 
 
 @router.put("/api/v1/accounts/{account}/limits", status_code=204)
 async def set_limits(g: GatewayDep, caller: CallerDep, account: str,
                      body: LimitsRequest) -> None:
-    _managed(g, caller, account)
-    await _reference_change(g, c.SetAccountLimits(at=g.now_ms(), account=account,
+    account_for(g, caller, Action.MANAGE_ACCOUNTS, account)
+    await reference_change(g, c.SetAccountLimits(at=g.now_ms(), account=account,
                                                   trading_limit=body.trading_limit,
                                                   credit_limit=body.credit_limit))
 
@@ -376,8 +379,8 @@ async def set_limits(g: GatewayDep, caller: CallerDep, account: str,
 @router.put("/api/v1/accounts/{account}/status", status_code=204)
 async def set_status(g: GatewayDep, caller: CallerDep, account: str,
                      body: StatusRequest) -> None:
-    _managed(g, caller, account)
-    await _reference_change(g, c.SetAccountStatus(at=g.now_ms(), account=account,
+    account_for(g, caller, Action.MANAGE_ACCOUNTS, account)
+    await reference_change(g, c.SetAccountStatus(at=g.now_ms(), account=account,
                                                   status=body.status))
 
 
@@ -403,7 +406,7 @@ async def add_staff(g: GatewayDep, caller: CallerDep, body: StaffRequest) -> dic
     except AuthError as error:
         raise ApiError(422, error.code, "user_id") from error
     if body.role is c.Role.SUPERVISOR:
-        await _reference_change(g, c.AddStaff(at=g.now_ms(), broker=caller.broker,
+        await reference_change(g, c.AddStaff(at=g.now_ms(), broker=caller.broker,
                                               user=body.user_id, role=body.role,
                                               branch=body.branch, level=body.level))
     return {"user_id": body.user_id}

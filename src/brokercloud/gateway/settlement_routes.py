@@ -34,12 +34,10 @@ from brokercloud.codes import Code
 from brokercloud.gateway.app import ApiError, GatewayContext
 from brokercloud.gateway.authz import (
     Action,
-    Caller,
-    ForbiddenError,
     authorize,
     authorize_broker_wide,
 )
-from brokercloud.gateway.routes import CallerDep, GatewayDep
+from brokercloud.gateway.routes import CallerDep, GatewayDep, account_for
 from brokercloud.gateway.schemas import ErrorBody
 from brokercloud.gateway.settlement_schemas import (
     BalanceView,
@@ -69,14 +67,6 @@ def ledger_of(g: GatewayContext) -> Ledger:
     return office_of(g).ledger
 
 
-def authorize_account_view(g: GatewayContext, caller: Caller, account: str) -> None:
-    """Another broker's account and no account look the same: forbidden."""
-    found = g.state.accounts.get(account)
-    if found is None:
-        raise ForbiddenError
-    authorize(caller, Action.VIEW_SETTLEMENT, broker=found.broker, account=account)
-
-
 @router.get("/api/v1/settlements", response_model=SettlementsView, responses=UNAVAILABLE)
 async def settlements(g: GatewayDep, caller: CallerDep, account: str | None = AccountQuery,
                       settle_date: date | None = None) -> SettlementsView:
@@ -84,7 +74,7 @@ async def settlements(g: GatewayDep, caller: CallerDep, account: str | None = Ac
     settlement date), and their total per settlement date."""
     authorize(caller, Action.VIEW_SETTLEMENT, broker=caller.broker)
     if account is not None:
-        authorize_account_view(g, caller, account)
+        account_for(g, caller, Action.VIEW_SETTLEMENT, account)
     amounts = [amount for amount in visible_nets(ledger_of(g), caller, account)
                if settle_date is None or amount.settle_date == settle_date]
     return SettlementsView(amounts=[net_view(amount) for amount in amounts],
@@ -95,7 +85,7 @@ async def settlements(g: GatewayDep, caller: CallerDep, account: str | None = Ac
             responses=UNAVAILABLE)
 async def depository(g: GatewayDep, caller: CallerDep, account: str) -> DepositoryView:
     """The account's shares and cash as settled, with free shares counting today's trades."""
-    authorize_account_view(g, caller, account)
+    account_for(g, caller, Action.VIEW_SETTLEMENT, account)
     ledger = ledger_of(g)
     balance = balance_of(ledger, caller.broker, account)
     return DepositoryView(
