@@ -24,7 +24,7 @@ MAX_DEFAULT_PENALTY_BP = 700  # a defaulter's penalty: up to 7% (MARKET_RULES)
 
 
 class BoCmd(msgspec.Struct, frozen=True, tag=True, kw_only=True, gc=False):
-    pass
+    """Every back-office input: tagged, so the journal decodes each to its own kind."""
 
 
 class RegisterBroker(BoCmd):
