@@ -23,6 +23,7 @@ BUY, SELL = Side.BUY, Side.SELL
 CASH, MARGIN, SHORT = Credit.CASH, Credit.MARGIN, Credit.SHORT
 WED = date(2026, 11, 25)  # a trading Wednesday; T+2 is Friday 2026-11-27
 THU = date(2026, 11, 26)  # T+2 across the weekend: Monday 2026-11-30
+FRI = date(2026, 11, 27)  # WED's settlement date
 HOLDING = 20_000  # shares of 2330 every account holds in its depository account
 FUNDS = 5_000_000  # NT$ in every account's settlement bank account
 

@@ -10,6 +10,7 @@ from tests.backoffice.support import (
     DAY_TRADER,
     DISCOUNTED,
     ETF,
+    FRI,
     MARGIN,
     SELL,
     SHORT,
@@ -22,7 +23,6 @@ from brokercloud.backoffice.booking import Release, book
 from brokercloud.market.fees import FeeSchedule
 from brokercloud.market.instruments import InstrumentKind
 
-FRI = date(2026, 11, 27)
 TERMS = b.RegisterBroker(broker="9A00")
 STANDARD = FeeSchedule()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import date
 
 from tests.backoffice.support import (
     ACCOUNT,
     BROKER,
     BUY,
     DISCOUNTED,
+    FRI,
     MARGIN,
     SELL,
     WED,
@@ -19,8 +19,6 @@ from tests.backoffice.support import (
 )
 
 from brokercloud.backoffice.nets import NetAmount, subscribe_queue
-
-FRI = date(2026, 11, 27)
 
 
 def test_subscribe_when_fills_booked_then_each_change_pushed_with_exact_net() -> None:

@@ -3,14 +3,13 @@ computed by hand below (standard schedule: 0.1425%, NT$20 minimum; tax 0.3%)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from tests.backoffice.support import (
     ACCOUNT,
     BROKER,
     BUY,
     CASH,
+    FRI,
     MARGIN,
     OTHER_ACCOUNT,
     SELL,
@@ -26,8 +25,6 @@ from brokercloud.backoffice.customers import CustomerError
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.performance import Position, performance
 from brokercloud.codes import Code
-
-FRI = date(2026, 11, 27)
 
 
 def _traded() -> Ledger:

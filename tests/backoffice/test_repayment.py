@@ -16,6 +16,7 @@ from tests.backoffice.support import (
     ACCOUNT,
     BROKER,
     BUY,
+    FRI,
     FUNDS,
     HOLDING,
     MARGIN,
@@ -34,7 +35,6 @@ from brokercloud.backoffice.queries import interest_accrued
 from brokercloud.backoffice.statement_pdf import _CASH_KINDS
 from brokercloud.codes import Code
 
-FRI = date(2026, 11, 27)
 DEC9 = date(2026, 12, 9)  # 12 days after the payout
 AFTER_SETTLEMENT = FUNDS - 306_085
 

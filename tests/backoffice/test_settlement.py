@@ -15,6 +15,7 @@ from tests.backoffice.support import (
     DAY_TRADER,
     DISCOUNTED,
     ETF,
+    FRI,
     FUNDS,
     HOLDING,
     MARGIN,
@@ -38,7 +39,6 @@ from brokercloud.codes import Code
 from brokercloud.core.commands import AccountStatus, SetAccountStatus
 from brokercloud.market.fees import FeeSchedule
 
-FRI = date(2026, 11, 27)
 MON = date(2026, 11, 30)
 
 

@@ -251,6 +251,20 @@ class Flows:
         return answer["certificate"]
 
 
+class ClientBase:
+    """What the blocking and the asyncio client share: the server's address and the flows
+    (session token, signer). Each adds its own HTTP transport."""
+
+    def __init__(self, base_url: str, token: str | None, key_file: str | Path | None,
+                 certificate_file: str | Path | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._flows = Flows(token, make_signer(key_file, certificate_file))
+
+    @property
+    def token(self) -> str | None:
+        return self._flows.token
+
+
 @functools.cache
 def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)

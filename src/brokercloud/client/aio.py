@@ -20,6 +20,7 @@ from brokercloud.client._common import (
     Account,
     ApiError,
     Call,
+    ClientBase,
     Fill,
     Flow,
     Flows,
@@ -30,7 +31,6 @@ from brokercloud.client._common import (
     StreamClosedError,
     decode,
     documented,
-    make_signer,
     stream_url,
 )
 from brokercloud.core.commands import Credit
@@ -42,7 +42,7 @@ T = TypeVar("T")
 NORMAL_CLOSURE = 1000
 
 
-class AsyncClient:
+class AsyncClient(ClientBase):
     """The AP server's API from one user's point of view (see ``Flows``).
 
     ``token`` resumes a session saved earlier (the CLI does this); ``key_file`` and
@@ -52,13 +52,8 @@ class AsyncClient:
     def __init__(self, base_url: str, *, token: str | None = None,
                  key_file: str | Path | None = None,
                  certificate_file: str | Path | None = None, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._flows = Flows(token, make_signer(key_file, certificate_file))
+        super().__init__(base_url, token, key_file, certificate_file)
         self._http = httpx2.AsyncClient(base_url=self.base_url, timeout=timeout)
-
-    @property
-    def token(self) -> str | None:
-        return self._flows.token
 
     async def __aenter__(self) -> AsyncClient:
         return self

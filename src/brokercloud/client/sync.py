@@ -17,6 +17,7 @@ from brokercloud.client._common import (
     API,
     Account,
     Call,
+    ClientBase,
     Fill,
     Flow,
     Flows,
@@ -26,7 +27,6 @@ from brokercloud.client._common import (
     Settlements,
     decode,
     documented,
-    make_signer,
 )
 from brokercloud.core.commands import Credit
 from brokercloud.market.orders import OrderType, Side, TimeInForce
@@ -35,7 +35,7 @@ from brokercloud.market.sessions import Session
 T = TypeVar("T")
 
 
-class Client:
+class Client(ClientBase):
     """The AP server's API from one user's point of view (see ``Flows``).
 
     ``token`` resumes a session saved earlier (the CLI does this); ``key_file`` and
@@ -45,13 +45,8 @@ class Client:
     def __init__(self, base_url: str, *, token: str | None = None,
                  key_file: str | Path | None = None,
                  certificate_file: str | Path | None = None, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._flows = Flows(token, make_signer(key_file, certificate_file))
+        super().__init__(base_url, token, key_file, certificate_file)
         self._http = httpx2.Client(base_url=self.base_url, timeout=timeout)
-
-    @property
-    def token(self) -> str | None:
-        return self._flows.token
 
     def __enter__(self) -> Client:
         return self

@@ -42,10 +42,15 @@ def _managed(g: GatewayContext, caller: Caller, account: str) -> BackOffice:
     return office_of(g)
 
 
-def _apply(office: BackOffice, command: b.BoCmd) -> None:
+def _record(g: GatewayContext, caller: Caller, command: b.Deposit | b.TopUp | b.RepayCash
+            | b.ReturnShares) -> BackOffice:
+    """Journal and apply ``command`` for an account the caller administers; the back
+    office's refusal is answered 422 with its code."""
+    office = _managed(g, caller, command.account)
     [code] = office.execute([command])
     if code is not Code.OK:
         raise ApiError(422, code)
+    return office
 
 
 def _balance(office: BackOffice, caller: Caller, account: str) -> BalanceView:
@@ -60,8 +65,7 @@ def _balance(office: BackOffice, caller: Caller, account: str) -> BalanceView:
 async def deposit(g: GatewayDep, caller: CallerDep, account: str,
                   body: AmountRequest) -> BalanceView:
     """A deposit the investor's bank reported into their settlement account."""
-    office = _managed(g, caller, account)
-    _apply(office, b.Deposit(account=account, amount=body.amount, on=body.on))
+    office = _record(g, caller, b.Deposit(account=account, amount=body.amount, on=body.on))
     return _balance(office, caller, account)
 
 
@@ -70,8 +74,7 @@ async def deposit(g: GatewayDep, caller: CallerDep, account: str,
 async def top_up(g: GatewayDep, caller: CallerDep, account: str,
                  body: AmountRequest) -> BalanceView:
     """Cash from the settlement account to margin collateral (meeting a call)."""
-    office = _managed(g, caller, account)
-    _apply(office, b.TopUp(account=account, amount=body.amount, on=body.on))
+    office = _record(g, caller, b.TopUp(account=account, amount=body.amount, on=body.on))
     return _balance(office, caller, account)
 
 
@@ -80,8 +83,8 @@ async def top_up(g: GatewayDep, caller: CallerDep, account: str,
 async def repay(g: GatewayDep, caller: CallerDep, account: str,
                 body: SharesRequest) -> BalanceView:
     """Margin loans on ``qty`` shares repaid in cash with their interest to ``on``."""
-    office = _managed(g, caller, account)
-    _apply(office, b.RepayCash(account=account, symbol=body.symbol, qty=body.qty, on=body.on))
+    office = _record(g, caller, b.RepayCash(account=account, symbol=body.symbol, qty=body.qty,
+                                            on=body.on))
     return _balance(office, caller, account)
 
 
@@ -90,9 +93,8 @@ async def repay(g: GatewayDep, caller: CallerDep, account: str,
 async def return_shares(g: GatewayDep, caller: CallerDep, account: str,
                         body: SharesRequest) -> BalanceView:
     """A short closed with shares from the depository; the core's holdings follow at once."""
-    office = _managed(g, caller, account)
-    _apply(office, b.ReturnShares(account=account, symbol=body.symbol, qty=body.qty,
-                                  on=body.on))
+    office = _record(g, caller, b.ReturnShares(account=account, symbol=body.symbol,
+                                               qty=body.qty, on=body.on))
     now = g.now_ms()
     for command in holdings_for_core(g.state, office.ledger, trade_date(now), now):
         await g.sequencer.submit(command)
