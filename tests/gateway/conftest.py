@@ -1,4 +1,7 @@
-"""A broker with two branches for the channel endpoints: the AP server on the real core and
+"""``api``: the AP server on the real core and identity store with ``test_api``'s brokers,
+users and accounts.
+
+``world``: a broker with two branches for the channel endpoints: the AP server on the real core and
 identity store, with a clock the tests move and the line usage of a small shared pool.
 
 On top of ``test_api``'s world: branch 002 (Taichung) of 9A00 with customer 11120001 and its
@@ -86,6 +89,21 @@ def serving(tmp_path: Path, usage: LineUsage | None,
         identities.add_user(user, PASSWORD)
     app = create_app(core, identities, now_ms=now_ms, line_usage=usage, **options,
                      **on_core(core))
+    with TestClient(app) as client:
+        yield client
+    identities.close()
+    core.close()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[TestClient]:
+    core = Core(tmp_path / "core", fsync=False)
+    core.execute(_reference())
+    identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
+        time_cost=1, memory_cost=1024, parallelism=1))
+    for user in USERS:
+        identities.add_user(user, PASSWORD)
+    app = create_app(core, identities, now_ms=lambda: NOW)
     with TestClient(app) as client:
         yield client
     identities.close()

@@ -1,18 +1,14 @@
 """The HTTP API end to end on the real core and identity store (FastAPI's TestClient runs the
 application, its lifespan and the sequencer in-process)."""
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import argon2
 import pytest
 from fastapi.testclient import TestClient
 
 from brokercloud.core import commands as c
 from brokercloud.core.commands import Role
-from brokercloud.core.sequencer import Core
-from brokercloud.gateway.app import MAX_BODY_BYTES, create_app
-from brokercloud.gateway.identities import IdentityStore, User
+from brokercloud.gateway.app import MAX_BODY_BYTES
+from brokercloud.gateway.identities import User
 from brokercloud.market.instruments import Instrument
 
 from .test_stream import read_events
@@ -47,21 +43,6 @@ def _reference() -> list[c.Cmd]:
                                       name=account, trading_limit=50_000_000))
     commands.append(c.SetHolding(at=T0, account="11110001", symbol="2330", shares=3000))
     return commands
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    core = Core(tmp_path / "core", fsync=False)
-    core.execute(_reference())
-    identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
-        time_cost=1, memory_cost=1024, parallelism=1))
-    for user in USERS:
-        identities.add_user(user, PASSWORD)
-    app = create_app(core, identities, now_ms=lambda: NOW)
-    with TestClient(app) as client:
-        yield client
-    identities.close()
-    core.close()
 
 
 def _token(api: TestClient, user_id: str) -> dict[str, str]:

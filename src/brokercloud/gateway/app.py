@@ -80,12 +80,20 @@ def _error(status: int, code: int, message: str, field: str | None = None) -> JS
                         content=ErrorBody(code=code, message=message, field=field).model_dump())
 
 
-async def _api_error(_: Request, error: ApiError) -> Response:
+def api_error_response(error: ApiError) -> Response:
     return _error(error.status, int(error.code), describe(error.code), error.field)
 
 
-async def _forbidden(_: Request, error: Exception) -> Response:
+def forbidden_response(error: ForbiddenError) -> Response:
     return _error(403, int(Code.FORBIDDEN), str(error))
+
+
+async def _api_error(_: Request, error: ApiError) -> Response:
+    return api_error_response(error)
+
+
+async def _forbidden(_: Request, error: ForbiddenError) -> Response:
+    return forbidden_response(error)
 
 
 async def _invalid(_: Request, error: RequestValidationError) -> Response:
@@ -153,6 +161,7 @@ def create_app(core: Core, identities: Identities,
         settlement_routes,
         supervisor_routes,
     )
+    from brokercloud.gateway.order_entry import OrderEntry  # noqa: PLC0415
 
     verifier = None
     if ca is not None:
@@ -193,7 +202,8 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_middleware(_LimitBody)
+    app.add_middleware(OrderEntry)
+    app.add_middleware(_LimitBody)  # added last, so it runs first
     for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes,
                    settlement_routes, back_office_routes, customer_routes):
         app.include_router(module.router)

@@ -80,7 +80,11 @@ async def authenticated(request: Request,
     """The caller a bearer token names. Reads the context itself rather than through
     ``GatewayDep``: FastAPI solves a sub-dependency's own dependencies on every request, even
     when the route already solved them."""
-    g: GatewayContext = request.app.state.gateway
+    return caller_of(request.app.state.gateway, authorization)
+
+
+def caller_of(g: GatewayContext, authorization: str | None) -> Caller:
+    """The caller an Authorization header names, or 401 (shared with ``order_entry``)."""
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, Code.NOT_AUTHENTICATED)
     try:
@@ -113,10 +117,12 @@ async def logout(g: GatewayDep, caller: CallerDep,
 @router.post("/api/v1/orders", response_model=OrderView, status_code=201,
              responses=RETRY_RESPONSES)
 async def place(g: GatewayDep, body: OrderRequest, caller: CallerDep) -> OrderView:
-    return await _place(g, caller, body)
+    """Served by ``order_entry`` ahead of FastAPI when the request is well formed; this route
+    is its definition (schema, OpenAPI) and answers everything else."""
+    return await place_order(g, caller, body)
 
 
-async def _place(g: GatewayContext, caller: Caller, body: OrderRequest) -> OrderView:
+async def place_order(g: GatewayContext, caller: Caller, body: OrderRequest) -> OrderView:
     authorize(caller, Action.PLACE_ORDER, broker=caller.broker, account=body.account)
 
     async def act() -> str:
@@ -150,7 +156,7 @@ async def place_batch(g: GatewayDep, body: BatchRequest, caller: CallerDep) -> l
     for order in body.orders:
         try:
             results.append(BatchItem(client_ref=order.client_ref,
-                                     order=await _place(g, caller, order)))
+                                     order=await place_order(g, caller, order)))
         except ApiError as error:
             results.append(BatchItem(client_ref=order.client_ref, error=ErrorBody(
                 code=int(error.code), message=str(error), field=error.field)))
