@@ -26,6 +26,7 @@ from pathlib import Path
 
 import msgspec
 import uvicorn
+import uvloop
 from rich.console import Console
 
 from brokercloud.backoffice import commands as b
@@ -323,5 +324,5 @@ def _announce(console: Console, options: ServeOptions, port: int,
 
 def serve(options: ServeOptions) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve_platform(options))
+    uvloop.run(serve_platform(options))
     return 0

@@ -3,12 +3,12 @@ feed, until interrupted."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from pathlib import Path
 
 import msgspec
+import uvloop
 from rich.console import Console
 
 from brokercloud.exchange.clock import Clock, SimulatedClock, WallClock
@@ -73,5 +73,5 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
 
 def run(options: StandaloneOptions) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve_exchange(options))
+    uvloop.run(serve_exchange(options))
     return 0

@@ -16,7 +16,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, cast
 
 import msgspec
 
@@ -223,9 +223,8 @@ class FixSession(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not isinstance(transport, asyncio.Transport):
-            raise TypeError("a FIX session runs over a stream transport")
-        self._transport = transport
+        # uvloop's TCP transports are not asyncio.Transport subclasses; both are streams
+        self._transport = cast(asyncio.Transport, transport)
         loop = asyncio.get_running_loop()
         self._last_sent = self._last_received = loop.time()
         self._timer = loop.call_later(self._tick(), self._on_timer)
@@ -253,7 +252,7 @@ class FixSession(asyncio.Protocol):
                     self._flush()  # answer early: the peer works while we read on
         finally:
             self._in_read = False
-            self._flush()
+            self._schedule_flush()  # received sequence numbers commit even with nothing to send
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
@@ -286,16 +285,24 @@ class FixSession(asyncio.Protocol):
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        """Flush at the end of this event-loop iteration; a read flushes when it ends."""
+        """Flush at the end of this event-loop iteration, in the group commit of every session
+        sharing the store's database; a read schedules it when it ends."""
         if not self._in_read and not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            if self.store is None:
+                asyncio.get_running_loop().call_soon(self._flush)
+            else:
+                self.store.commit_soon(self._write_out)
 
     def _flush(self) -> None:
         """Commit what was recorded, then write it: nothing leaves that a restart forgets."""
-        self._flush_scheduled = False
         if self.store is not None:
-            self.store.commit()
+            self.store.commit()  # releases this session's scheduled flush too
+        self._write_out()
+
+    def _write_out(self) -> None:
+        """Write what was sent since the last flush (committed by now)."""
+        self._flush_scheduled = False
         if self._out and self._transport is not None and not self._transport.is_closing():
             self._transport.write(b"".join(self._out))
             self._last_sent = asyncio.get_running_loop().time()
