@@ -95,3 +95,23 @@ def test_a_database_with_one_row_per_sent_message_is_migrated(tmp_path: Path) ->
     assert len(SessionStore(db, "XTAI->BRK01").sent_between(1, 9)) == 2
     assert not has_table(db, "fix_message")
     db.close()
+
+
+def test_sessions_committing_together_each_find_their_own_messages_after_a_reopen(
+        tmp_path: Path) -> None:
+    db = open_database(tmp_path / "s.db")
+    stores = [SessionStore(db, "XTAI->BRK01"), SessionStore(db, "XTAI->BRK02")]
+    for i in range(4):  # interleaved rows, one group commit each
+        for n, store in enumerate(stores):
+            record_message(store, IDS, b"8", b"11=S%dC%d\x01" % (n, i))
+        stores[0].commit()
+    db.close()
+    db = open_database(tmp_path / "s.db")
+    first, second = SessionStore(db, "XTAI->BRK01"), SessionStore(db, "XTAI->BRK02")
+    assert [body for _, _, _, body in first.sent_between(2, 3)] == [b"11=S0C1\x01",
+                                                                    b"11=S0C2\x01"]
+    second.reset()
+    second.commit()
+    assert second.sent_between(1, 9) == []
+    assert [seq for seq, *_ in first.sent_between(1, 9)] == [1, 2, 3, 4]
+    db.close()
