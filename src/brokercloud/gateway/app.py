@@ -129,6 +129,17 @@ class _LimitBody:
         await self.app(scope, receive, send)
 
 
+class _ApServer(FastAPI):
+    """FastAPI with the body limit and order entry's hot path in front of its whole
+    middleware stack: Starlette's error middleware and FastAPI's telemetry and body-limit
+    layers cost every request, and the hot path answers its own refusals."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        from brokercloud.gateway.order_entry import OrderEntry  # noqa: PLC0415 (imports us)
+
+        return _LimitBody(OrderEntry(super().build_middleware_stack()))
+
+
 #: Started with the sequencer (the line pool, in ``serve``); returns how to stop it.
 OnStart = Callable[[Sequencer], Awaitable[Callable[[], Awaitable[None]] | None]]
 
@@ -161,7 +172,6 @@ def create_app(core: Core, identities: Identities,
         settlement_routes,
         supervisor_routes,
     )
-    from brokercloud.gateway.order_entry import OrderEntry  # noqa: PLC0415
 
     verifier = None
     if ca is not None:
@@ -194,7 +204,7 @@ def create_app(core: Core, identities: Identities,
 
     hub = EventHub()  # exists before start-up, so market data can be wired to it
 
-    app = FastAPI(title="brokercloud AP server", version="1", lifespan=lifespan,
+    app = _ApServer(title="brokercloud AP server", version="1", lifespan=lifespan,
                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                              422: {"model": ErrorBody}})
     app.state.hub = hub
@@ -202,8 +212,6 @@ def create_app(core: Core, identities: Identities,
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_middleware(OrderEntry)
-    app.add_middleware(_LimitBody)  # added last, so it runs first
     for module in (inventory_routes, routes, admin_routes, supervisor_routes, operator_routes,
                    settlement_routes, back_office_routes, customer_routes):
         app.include_router(module.router)
