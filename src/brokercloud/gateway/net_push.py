@@ -46,9 +46,8 @@ def start_pushing(feed: NetFeed, hub: EventHub) -> Callable[[], None]:
     loop = asyncio.get_running_loop()
 
     def deliver(amount: NetAmount) -> None:
-        payload, broker = encode(amount), amount.broker
-        hub.push(payload, lambda subscription: subscription.caller.broker == broker
-                 and may_see(subscription.caller, amount))  # other brokers: no exception
+        hub.push(encode(amount), amount.broker,
+                 lambda subscription: may_see(subscription.caller, amount))
 
     return feed.subscribe_all(lambda amount: loop.call_soon_threadsafe(deliver, amount))
 

@@ -8,6 +8,11 @@ client that reconnects passes the last sequence number it saw and is first repla
 after it. A subscriber that falls too far behind is dropped (it reconnects and resumes) rather
 than slowing the core.
 
+The hub finds an event's sessions through indexes (``_Audience``): by broker, and for
+sessions bound to a fixed set of accounts, by account. Asking every session instead cost each
+event one visibility check per session connected: with the 2,000 sessions an AP process is
+sized for, more than the rest of the order's work.
+
 A WebSocket message is one event (a JSON object), or, when several are already waiting for the
 session, a JSON array of up to ``BATCH_LIMIT`` of them in order (``events_of`` reads either):
 under load a send per event was most of the stream's cost, a system call each.
@@ -66,6 +71,50 @@ class Subscription:
         return batch[0] if len(batch) == 1 else b"[" + b",".join(batch) + b"]"
 
 
+class _Audience:
+    """One broker's sessions: those bound to a fixed set of accounts under each account, the
+    others (broker-wide staff; branch supervisors, whose branch may gain accounts) asked
+    ``visible`` one by one."""
+
+    __slots__ = ("asked", "by_account", "everyone")
+
+    def __init__(self) -> None:
+        self.everyone: set[Subscription] = set()
+        self.asked: set[Subscription] = set()
+        self.by_account: dict[str, set[Subscription]] = {}
+
+    def add(self, subscription: Subscription) -> None:
+        self.everyone.add(subscription)
+        accounts = _fixed_accounts(subscription.caller)
+        if accounts is None:
+            self.asked.add(subscription)
+        for account in accounts or ():
+            self.by_account.setdefault(account, set()).add(subscription)
+
+    def remove(self, subscription: Subscription) -> None:
+        self.everyone.discard(subscription)
+        self.asked.discard(subscription)
+        for account in _fixed_accounts(subscription.caller) or ():
+            holders = self.by_account.get(account)
+            if holders is not None:
+                holders.discard(subscription)
+                if not holders:
+                    del self.by_account[account]
+
+    def of(self, event: e.Event) -> list[Subscription]:
+        account = getattr(event, "account", None)
+        if account is None:
+            return list(self.everyone)
+        return [*self.by_account.get(account, ()),
+                *(subscription for subscription in self.asked
+                  if visible(subscription.caller, event))]
+
+
+def _fixed_accounts(caller: Caller) -> frozenset[str] | None:
+    scope = account_scope(caller)
+    return scope if isinstance(scope, frozenset) else None
+
+
 def events_of(message: str | bytes) -> list[dict[str, Any]]:
     """The events of one stream message, in order."""
     decoded = msgspec.json.decode(message)
@@ -77,7 +126,8 @@ class EventHub:
 
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
         self._log: deque[tuple[int, e.Event]] = deque(maxlen=capacity)
-        self._subscribers: set[Subscription] = set()
+        self._audiences: dict[str, _Audience] = {}
+        self._watching: dict[str, set[Subscription]] = {}  # by symbol
         #: Each symbol any session asked quotes for, once: whoever feeds the hub quotes
         #: (``serve``) follows the exchange's market data for these only, so a book nobody
         #: watches costs the exchange and the feed nothing.
@@ -90,22 +140,24 @@ class EventHub:
             if not isinstance(event, STREAMED):
                 continue
             self._log.append((event.seq, event))
-            payload = None
-            for subscription in list(self._subscribers):
-                if visible(subscription.caller, event):
-                    payload = payload or _encoder.encode(event)
+            audience = self._audiences.get(event.broker)
+            recipients = audience.of(event) if audience is not None else ()
+            if recipients:
+                payload = _encoder.encode(event)
+                for subscription in recipients:
                     self._offer(subscription, payload)
 
     def publish_quote(self, symbol: str, payload: bytes) -> None:
         """Market data for the sessions that asked for this symbol (a quote is public)."""
-        for subscription in list(self._subscribers):
-            if symbol in subscription.symbols:
-                self._offer(subscription, payload)
+        for subscription in list(self._watching.get(symbol, ())):
+            self._offer(subscription, payload)
 
-    def push(self, payload: bytes, wants: Callable[[Subscription], bool]) -> None:
-        """State that is not a core event (a net amount: ``gateway.net_push``), to every
-        session ``wants`` names; the slow-client rule applies as to events."""
-        for subscription in list(self._subscribers):
+    def push(self, payload: bytes, broker: str,
+             wants: Callable[[Subscription], bool]) -> None:
+        """State that is not a core event (a net amount: ``gateway.net_push``), to each of
+        ``broker``'s sessions ``wants`` names; the slow-client rule applies as to events."""
+        audience = self._audiences.get(broker)
+        for subscription in list(audience.everyone if audience is not None else ()):
             if wants(subscription):
                 self._offer(subscription, payload)
 
@@ -117,6 +169,7 @@ class EventHub:
         """Quotes of ``symbols`` (listed ones: the caller checks) for this session from now."""
         for symbol in symbols:
             subscription.symbols.add(symbol)
+            self._watching.setdefault(symbol, set()).add(subscription)
             if symbol not in self._asked:
                 self._asked.add(symbol)
                 self.quotes_asked.put_nowait(symbol)
@@ -127,11 +180,15 @@ class EventHub:
             for seq, event in self._log:
                 if seq > resume_after and visible(caller, event):
                     self._offer(subscription, _encoder.encode(event))
-        self._subscribers.add(subscription)
+        self._audiences.setdefault(caller.broker, _Audience()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscribers.discard(subscription)
+        audience = self._audiences.get(subscription.caller.broker)
+        if audience is not None:
+            audience.remove(subscription)
+        for symbol in subscription.symbols:
+            self._watching.get(symbol, set()).discard(subscription)
 
     def oldest(self) -> int:
         """The earliest sequence number a resume can still start after."""
@@ -142,6 +199,6 @@ class EventHub:
             subscription.queue.put_nowait(payload)
         except asyncio.QueueFull:
             subscription.dropped = True
-            self._subscribers.discard(subscription)
+            self.unsubscribe(subscription)
             subscription.queue.get_nowait()
             subscription.queue.put_nowait(None)  # tells the socket to close; the client resumes
