@@ -515,3 +515,35 @@ def test_place_order_when_the_answer_is_lost_then_retried_and_still_one_order(
         assert relay.connections == 2  # the first answer was lost, the retry got one
         assert [o.order_id for o in api.orders() if o.client_ref == "lost-answer"] == [
             order.order_id]
+
+
+def test_a_stream_the_client_closes_is_gone_at_once_under_serve(platform: Platform):
+    """A quiet session's close is seen without an event to send it (uvicorn tells the
+    request reader, not the sender)."""
+    websockets = pytest.importorskip("websockets")
+
+    def token(user: str) -> str:
+        answer = httpx2.post(f"{platform.url}/api/v1/sessions",
+                             json={"user_id": user, "password": DEMO_PASSWORD})
+        return answer.json()["token"]
+
+    operator = {"Authorization": f"Bearer {token('operator')}"}
+
+    def sessions() -> int:
+        usage = httpx2.get(f"{platform.url}/api/v1/platform/brokers", headers=operator).json()
+        return next(u["stream_sessions"] for u in usage if u["broker"] == "9C00")
+
+    def until(count: int) -> int:
+        deadline = time.monotonic() + 5
+        while (now := sessions()) != count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return now
+
+    async def open_and_close(before: int) -> tuple[int, int]:
+        url = platform.url.replace("http", "ws") + f"/api/v1/stream?token={token('9c00-clerk')}"
+        async with websockets.connect(url):
+            opened = await asyncio.to_thread(until, before + 1)
+        return opened, await asyncio.to_thread(until, before)
+
+    before = sessions()
+    assert asyncio.run(open_and_close(before)) == (before + 1, before)

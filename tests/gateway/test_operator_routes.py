@@ -2,6 +2,8 @@
 capacity, and each shared line's rate, state and today's messages per broker; nobody else
 may see them."""
 
+import time
+
 import pytest
 
 from .conftest import TODAY, serving
@@ -60,3 +62,18 @@ def test_lines_when_ap_server_runs_without_a_line_pool_then_no_lines(tmp_path):
         assert client.get("/api/v1/platform/lines", headers=headers).json() == []
         brokers = client.get("/api/v1/platform/brokers", headers=headers).json()
         assert {(b["messages_today"], b["burst_capacity_per_s"]) for b in brokers} == {(0, 0)}
+
+
+def test_brokers_when_stream_sessions_open_and_close_then_counted_while_open(world):
+    def sessions() -> dict[str, int]:
+        usage = world.client.get("/api/v1/platform/brokers", headers=world.headers("op"))
+        return {u["broker"]: u["stream_sessions"] for u in usage.json()}
+
+    token = world.headers("inv1")["Authorization"][7:]
+    with world.client.websocket_connect(f"/api/v1/stream?token={token}"):
+        with world.client.websocket_connect(f"/api/v1/stream?token={token}"):
+            assert sessions() == {"9A00": 2, "9B00": 0}
+        deadline = time.monotonic() + 5  # the server sees the close on its own loop
+        while sessions()["9A00"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sessions() == {"9A00": 1, "9B00": 0}  # gone without any event to send it

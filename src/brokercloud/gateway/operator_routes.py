@@ -44,7 +44,8 @@ async def brokers(g: GatewayDep, caller: CallerDep) -> list[BrokerUsage]:
         filled_orders=sum(1 for o in orders_of(g.state, broker.broker)
                           if o.state is OrderState.FILLED),
         messages_today=sum(counts.get(broker.broker, 0) for counts in sent.values()),
-        burst_capacity_per_s=usage.burst_capacity(broker.broker) if usage else 0.0)
+        burst_capacity_per_s=usage.burst_capacity(broker.broker) if usage else 0.0,
+        stream_sessions=g.hub.sessions_of(broker.broker))
         for broker in g.state.brokers.values()]
 
 

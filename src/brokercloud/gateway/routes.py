@@ -263,8 +263,9 @@ async def stream(websocket: WebSocket, token: str, resume_after: int | None = No
     try:
         while True:
             payload = await subscription.next_message()
-            if payload is None:  # fell behind: close so the client resumes from its last seq
-                await websocket.close(code=WS_TRY_AGAIN, reason="too slow; resume")
+            if payload is None:
+                if not subscription.ended:  # fell behind: the client resumes from its last seq
+                    await websocket.close(code=WS_TRY_AGAIN, reason="too slow; resume")
                 return
             await websocket.send_text(payload.decode())
     except WebSocketDisconnect:
@@ -299,7 +300,7 @@ async def _stream_requests(websocket: WebSocket, g: GatewayContext,
             elif request.op == "unsubscribe":
                 subscription.symbols.difference_update(request.symbols)
     except (WebSocketDisconnect, RuntimeError):
-        return
+        subscription.end()
 
 
 @router.post("/api/v1/certificates", response_model=CertificateResponse, status_code=201)

@@ -161,6 +161,8 @@ class BrokerUsage(BaseModel):
     messages_today: int = Field(description="messages sent to the exchange today, all lines")
     burst_capacity_per_s: float = Field(description="orders/s on every line the broker may "
                                                     "use, when the other brokers are idle")
+    stream_sessions: int = Field(default=0, description="stream sessions of the broker's "
+                                                        "users open on this AP process")
 
 
 class AmendRequest(SignedBody):

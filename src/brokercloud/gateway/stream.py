@@ -53,7 +53,16 @@ class Subscription:
         self.caller = caller
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
+        self.ended = False  # the client went away
         self.symbols: set[str] = set()  # quotes it asked for (public data: no tenancy)
+
+    def end(self) -> None:
+        """The client went away: the waiting ``next_message`` returns None at once (else the
+        session would wait for its next event to find out, and a quiet one never would)."""
+        self.ended = True
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
     async def next_message(self) -> bytes | None:
         """The next message for the socket (module docstring), or None once the session was
@@ -189,6 +198,11 @@ class EventHub:
             audience.remove(subscription)
         for symbol in subscription.symbols:
             self._watching.get(symbol, set()).discard(subscription)
+
+    def sessions_of(self, broker: str) -> int:
+        """How many sessions of ``broker`` are open (the operator's view of an AP process)."""
+        audience = self._audiences.get(broker)
+        return len(audience.everyone) if audience is not None else 0
 
     def oldest(self) -> int:
         """The earliest sequence number a resume can still start after."""
