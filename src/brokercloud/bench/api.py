@@ -54,7 +54,7 @@ from brokercloud.gateway.stream import events_of
 from brokercloud.platform import DEMO_PASSWORD, _staff_commands, demo_reference
 
 IN_FLIGHT = 64
-LINES_PER_BROKER = 50
+LINES_PER_BROKER = 80
 ACK_SECONDS = 10.0
 HTTP_SECONDS = 10.0
 WS_TARGET = 2_000

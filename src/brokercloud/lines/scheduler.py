@@ -33,6 +33,7 @@ one rate and one set of brokers. Off by default.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -113,6 +114,11 @@ class Scheduler:
         self._ids = ids
         self._index = {line_id: i for i, line_id in enumerate(ids)}
         self._pacers = [Pacer(line.rate, line.burst) for line in lines]
+        # Each line is either ready (its next send conforms) or resting until its pacer's
+        # ready_at: a dispatch then asks only the lines waking up, not every pacer of the pool
+        # (240 lines in ``bench api``, most of a dispatch's cost).
+        self._ready: set[int] = set(range(len(lines)))
+        self._resting: list[tuple[int, int]] = []  # a heap of (ready_at, line)
         self._down: set[int] = set()  # lines not logged on: nothing is dispatched to them
         self._pool = Pacer(sum(line.rate for line in lines)) if pace_pool else None
         self._brokers = _brokers(lines, weights or {})
@@ -165,8 +171,10 @@ class Scheduler:
     def dispatch(self, now: int) -> list[Dispatch]:
         """Everything that may go out at ``now``, in sending order; the caller sends it all."""
         self._advance(now)
-        ready = {i for i, pacer in enumerate(self._pacers)
-                 if i not in self._down and pacer.ready(now)}
+        resting = self._resting
+        while resting and resting[0][0] <= now:
+            self._ready.add(heapq.heappop(resting)[1])
+        ready = self._ready - self._down if self._down else self._ready
         sent: list[Dispatch] = []
         while ready and (self._pool is None or self._pool.ready(now)):
             state = self._choose(ready)
@@ -174,8 +182,11 @@ class Scheduler:
                 break
             line = next(i for i in state.lines if i in ready)
             sent.append(self._send(state, line, now))
-            if not self._pacers[line].ready(now):
+            pacer = self._pacers[line]
+            if not pacer.ready(now):
                 ready.discard(line)
+                self._ready.discard(line)
+                heapq.heappush(resting, (pacer.ready_at(), line))
         return sent
 
     def next_ready_time(self, now: int) -> int | None:
@@ -183,10 +194,11 @@ class Scheduler:
         if nothing is pending on a line that is up. Enqueues and lines coming up can only bring
         it forward."""
         self._check(now)
-        usable = {i for state in self._active.values() for i in state.lines} - self._down
+        usable = set().union(*(state.lines for state in self._active.values())) - self._down
         if not usable:
             return None
-        at = min(self._pacers[i].ready_at() for i in usable)
+        at = now if not usable.isdisjoint(self._ready) else min(
+            ready_at for ready_at, line in self._resting if line in usable)
         if self._pool is not None:
             at = max(at, self._pool.ready_at())
         return max(at, now)
