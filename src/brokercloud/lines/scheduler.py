@@ -180,7 +180,7 @@ class Scheduler:
             state = self._choose(ready)
             if state is None:
                 break
-            line = next(i for i in state.lines if i in ready)
+            line = next(filter(ready.__contains__, state.lines))  # its first ready line
             sent.append(self._send(state, line, now))
             pacer = self._pacers[line]
             if not pacer.ready(now):
@@ -206,8 +206,8 @@ class Scheduler:
     def _choose(self, ready: set[int]) -> _Broker | None:
         best: _Broker | None = None
         for state in self._active.values():
-            if (best is None or (state.tag, state.stamp) < (best.tag, best.stamp)) and any(
-                    i in ready for i in state.lines):
+            if (best is None or (state.tag, state.stamp) < (best.tag, best.stamp)) and not (
+                    ready.isdisjoint(state.lines)):
                 best = state
         return best
 
