@@ -195,15 +195,20 @@ class LinePool:
             self._wakeup.set()
 
     async def _dispatch_forever(self) -> None:
+        """A round per wake-up: an enqueue, or the time the scheduler's next line is ready
+        (a timer that sets the same event: ``asyncio.wait_for`` made a task per round)."""
+        loop = asyncio.get_running_loop()
         while True:
             self._wakeup.clear()  # before dispatching: what is queued meanwhile wakes us again
             dispatches = self.scheduler.dispatch(time.monotonic_ns())
             if dispatches:
                 await self._send_all(dispatches)
             ready = self.scheduler.next_ready_time(time.monotonic_ns())
-            timeout = None if ready is None else max(ready - time.monotonic_ns(), 0) / 1e9
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+            timer = None if ready is None else loop.call_later(
+                max(ready - time.monotonic_ns(), 0) / 1e9, self._wakeup.set)
+            await self._wakeup.wait()
+            if timer is not None:
+                timer.cancel()
 
     async def _send_all(self, dispatches: list[Dispatch]) -> None:
         """Send what the scheduler released, in its order. Every new order's line is journaled
