@@ -173,7 +173,7 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             assert placed[0].state is OrderState.PENDING_APPROVAL
             assert (placed[1].amount, placed[1].level) == (763_085, 1)
             await asyncio.sleep(0.2)
-            assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
+            assert not p.pool.sent and not p.exchange.gateway.exchange.orders
             await p.sequencer.submit(c.Approve(at=T0 + 3_700_000, broker="9A00", user="chen",
                                                order_id=order_id))
             orders = p.core.state.orders
@@ -249,7 +249,7 @@ def test_thesis_variant_when_a_check_fails_then_its_code_and_nothing_reaches_the
             events = await p.sequencer.submit(order)
             assert [(type(x).__name__, x.code) for x in events] == [("OrderRejected", code)]
             await asyncio.sleep(0.1)
-            assert p.pool.sent == [] and not p.exchange.gateway.exchange.orders
+            assert not p.pool.sent and not p.exchange.gateway.exchange.orders
 
     asyncio.run(scenario())
 

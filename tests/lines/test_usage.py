@@ -3,11 +3,14 @@ writes to the exchange (unit tests, then the real pool against the exchange simu
 
 import asyncio
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from brokercloud.core import commands as c
 from brokercloud.core.oms import OrderState
-from brokercloud.lines import LineSpec
+from brokercloud.lines import LineSpec, pool
 from brokercloud.lines.usage import LineUsage
 from brokercloud.market.orders import Side
 
@@ -102,3 +105,15 @@ def test_pool_when_restarted_then_the_days_orders_already_sent_count_again(tmp_p
     day, after = asyncio.run(restart())
     assert day == "20261125" and after == before
     assert sum(n for counts in after.values() for n in counts.values()) == 2
+
+
+@pytest.mark.parametrize(("utc", "day"), [
+    ("2026-11-25T15:59:59", "20261125"),  # 23:59:59 in Taipei
+    ("2026-11-25T16:00:00", "20261126"),  # midnight in Taipei
+    ("2026-12-31T16:00:01", "20270101"),
+])
+def test_sends_when_taipei_midnight_passes_then_counted_on_the_new_date(
+        monkeypatch: pytest.MonkeyPatch, utc: str, day: str) -> None:
+    at = datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
+    monkeypatch.setattr(pool.time, "time", lambda: at)
+    assert pool._today() == day

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -45,6 +47,8 @@ from brokercloud.market.sessions import TAIWAN
 log = logging.getLogger("brokercloud.lines")
 
 RECONNECT_S = 0.5  # between attempts to log a dropped line on again
+RECENT_SENDS = 10_000
+_TAIWAN_OFFSET_S = 8 * 3_600  # market.sessions.TAIWAN
 
 
 class LineConfig(msgspec.Struct, frozen=True):
@@ -64,8 +68,13 @@ def _now_ms() -> int:
 
 
 def _today() -> str:
-    """The Taiwan trading date usage counts belong to."""
-    return datetime.now(TAIWAN).strftime("%Y%m%d")
+    """The Taiwan trading date usage counts belong to (per send: formatted once a day)."""
+    return _date_text(int(time.time() + _TAIWAN_OFFSET_S) // 86_400)
+
+
+@functools.cache
+def _date_text(days: int) -> str:
+    return datetime.fromtimestamp(days * 86_400, TAIWAN).strftime("%Y%m%d")
 
 
 def _line_of(session: FixSession) -> str:
@@ -99,7 +108,9 @@ class LinePool:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._keepers: list[asyncio.Task[None]] = []
-        self.sent: list[tuple[str, str]] = []  # (line, ClOrdID) of every NewOrderSingle
+        #: (line, ClOrdID) of the latest NewOrderSingles, for inspection: bounded, since a
+        #: list of every one grew by the day's order count (~100 bytes an order)
+        self.sent: deque[tuple[str, str]] = deque(maxlen=RECENT_SENDS)
         sequencer.listeners.append(self.on_events)
 
     async def start(self) -> None:
