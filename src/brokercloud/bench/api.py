@@ -9,9 +9,10 @@ WebSocket stream.
 
 The demo accounts' daily trading limits and holdings are sized for people, not for a benchmark,
 so the bench seeds the core first with the demo's reference data and larger limits and holdings
-(``serve`` keeps a core it finds). Its lines are provisioned for the bar, as an operator would:
-``LINES_PER_BROKER`` lines of 20 messages a second per demo broker (150 lines, 3,000 orders a
-second), instead of the demo's two. Everything else is ``serve`` as shipped.
+(``serve`` keeps a core it finds). Its lines are provisioned for the bar, as an operator would,
+with headroom: ``LINES_PER_BROKER`` lines of 20 messages a second per demo broker (240 lines,
+4,800 orders a second), instead of the demo's two; 150 lines (exactly 3,000 a second) made the
+pool's own pacing the cap. Everything else is ``serve`` as shipped.
 
 - ``ws_sessions``: WebSocket sessions open at once (up to ``WS_TARGET``) that each received the
   stream event of an order its own user placed while all were open.
