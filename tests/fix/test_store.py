@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -115,3 +116,23 @@ def test_sessions_committing_together_each_find_their_own_messages_after_a_reope
     assert second.sent_between(1, 9) == []
     assert [seq for seq, *_ in first.sent_between(1, 9)] == [1, 2, 3, 4]
     db.close()
+
+
+def test_output_waiting_for_a_failed_group_commit_goes_out_after_the_next_one(
+        tmp_path: Path) -> None:
+    async def scenario() -> list[str]:
+        db = open_database(tmp_path / "s.db")
+        store = SessionStore(db, "XTAI->BRK01")
+        released: list[str] = []
+        record_message(store, IDS, b"8", b"11=C0\x01")
+        store.commit_soon(lambda: released.append("first"))
+        db.execute("ALTER TABLE fix_sent RENAME TO fix_sent_away")  # the commit cannot run
+        await asyncio.sleep(0)  # the loop runs the commit: it fails, nothing is released
+        failed = list(released)
+        db.execute("ALTER TABLE fix_sent_away RENAME TO fix_sent")
+        store.commit_soon(lambda: released.append("second"))
+        await asyncio.sleep(0)
+        db.close()
+        return [*failed, "|", *released]
+
+    assert asyncio.run(scenario()) == ["|", "first", "second"]

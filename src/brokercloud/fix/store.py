@@ -67,6 +67,7 @@ class Database(sqlite3.Connection):
         self._flushes: list[Callable[[], None]] = []
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
         self._released: list[Callable[[], None]] = []
+        self._commit_scheduled = False
         self.sent_rows = SentRows()
 
     def write_row(self, statement: str, row: tuple[Any, ...]) -> None:
@@ -81,11 +82,13 @@ class Database(sqlite3.Connection):
     def commit_soon(self, release: Callable[[], None]) -> None:
         """Run ``release`` (a writer's sends) after the next commit, which comes at the latest
         at the end of this event-loop iteration: one commit for every writer that asked."""
-        if not self._released:
-            asyncio.get_running_loop().call_soon(self._commit_if_waiting)
         self._released.append(release)
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit_if_waiting)
 
     def _commit_if_waiting(self) -> None:
+        self._commit_scheduled = False  # first: a commit that fails is tried at the next ask
         if self._released:  # else a commit since released them
             self.group_commit()
 
