@@ -78,14 +78,17 @@ class World:
 def serving(tmp_path: Path, usage: LineUsage | None,
             now_ms: Callable[[], int] = lambda: NOW,
             on_core: Callable[[Core], dict[str, Any]] = lambda _: {},
+            reference: Callable[[], list[c.Cmd]] = channel_reference,
+            users: list[User] = CHANNEL_USERS,
             **options: Any) -> Iterator[TestClient]:
-    """The AP server on a fresh core and identity store with the channel world; ``options``
-    and what ``on_core`` makes of the core (a back office's feed) go to ``create_app``."""
+    """The AP server on a fresh core and identity store with the channel world (or another
+    ``reference`` and ``users``); ``options`` and what ``on_core`` makes of the core (a back
+    office's feed) go to ``create_app``."""
     core = Core(tmp_path / "core", fsync=False)
-    core.execute(channel_reference())
+    core.execute(reference())
     identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
         time_cost=1, memory_cost=1024, parallelism=1))
-    for user in CHANNEL_USERS:
+    for user in users:
         identities.add_user(user, PASSWORD)
     app = create_app(core, identities, now_ms=now_ms, line_usage=usage, **options,
                      **on_core(core))
@@ -97,17 +100,8 @@ def serving(tmp_path: Path, usage: LineUsage | None,
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[TestClient]:
-    core = Core(tmp_path / "core", fsync=False)
-    core.execute(_reference())
-    identities = IdentityStore(tmp_path / "identities.db", hasher=argon2.PasswordHasher(
-        time_cost=1, memory_cost=1024, parallelism=1))
-    for user in USERS:
-        identities.add_user(user, PASSWORD)
-    app = create_app(core, identities, now_ms=lambda: NOW)
-    with TestClient(app) as client:
+    with serving(tmp_path, None, reference=_reference, users=USERS) as client:
         yield client
-    identities.close()
-    core.close()
 
 
 @pytest.fixture
