@@ -66,11 +66,6 @@ def book_fill(state: CoreState, fill: e.Fill) -> b.BoCmd:
 
 
 _DAY_MS = 86_400_000
-#: How long booking lets the core's events gather before writing a batch. The fills are
-#: already durable in the core's journal (``catch_up`` books what a stop lost), so this costs
-#: a pushed net amount at most this much delay and saves a journal write, an fsync and two
-#: thread hand-offs per batch: under load, one batch per order path turn.
-GATHER_S = 0.01
 _TAIWAN_OFFSET_MS = 8 * 3_600_000  # UTC+8, no daylight saving since 1979
 _EPOCH = date(1970, 1, 1).toordinal()
 _SIDES = {int(side): side for side in Side}
@@ -113,6 +108,13 @@ def all_fills(state: CoreState) -> list[e.Fill]:
                    exec_id=exec_id, symbol=order.symbol, side=int(order.side), price=price,
                    qty=qty)
             for _, exec_id, price, qty, order in fills]
+
+
+#: How long booking lets the core's events gather before writing a batch. The fills are
+#: already durable in the core's journal (``catch_up`` books what a stop lost), so this costs
+#: a pushed net amount at most this much delay and saves a journal write, an fsync and two
+#: thread hand-offs per batch: under load, one batch per order path turn.
+GATHER_S = 0.01
 
 
 class CoreFeed:

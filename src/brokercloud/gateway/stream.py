@@ -60,7 +60,7 @@ class Subscription:
         """The client went away: the waiting ``next_message`` returns None at once (else the
         session would wait for its next event to find out, and a quiet one never would)."""
         self.ended = True
-        if self.queue.full():
+        while not self.queue.empty():  # nobody is there to read them
             self.queue.get_nowait()
         self.queue.put_nowait(None)
 
