@@ -201,6 +201,8 @@ def test_stream_delivers_live_events_and_refuses_a_stale_resume(platform: Platfo
         async with AsyncClient(platform.url, key_file=platform.key,
                                certificate_file=platform.cert) as api:
             await api.login(INVESTOR, DEMO_PASSWORD)
+            logged = await api.place_order(ACCOUNT, CHEAP, "buy", 1000, RESTING_PRICE)
+            await api.cancel(logged.order_id)  # the server's log holds events from here on
             with pytest.raises(StreamClosedError) as closed:
                 async for _ in api.stream(resume_after=0):  # older than the server keeps
                     pass
