@@ -1,9 +1,10 @@
-"""Order entry's hot path: ``POST /api/v1/orders`` answered ahead of FastAPI's router.
+"""Order entry's hot path: ``POST /api/v1/orders`` answered in front of FastAPI.
 
-Order entry is the AP server's busiest request, and FastAPI's machinery around it (matching
-the path against every route, solving the dependencies, validating the answer again and
-encoding it through ``jsonable_encoder``) cost more than placing the order itself (``bench
-api``). This plain ASGI middleware does only what the request needs. The route
+Order entry is the AP server's busiest request, and FastAPI's machinery around it (its
+middleware layers, matching the path against every route, solving the dependencies,
+validating the answer again and encoding it through ``jsonable_encoder``) cost more than
+placing the order itself (``bench api``). This plain ASGI layer (outermost but for the body
+limit: ``app._ApServer``) does only what the request needs. The route
 (``routes.place``) stays the definition: the same schema validates the body, the same
 ``place_order`` places it, the same functions write the refusals; and a request this path does
 not take as it is -- not JSON, no Content-Length, a body that does not validate -- goes on to
