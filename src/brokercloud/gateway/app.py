@@ -204,9 +204,12 @@ def create_app(core: Core, identities: Identities,
 
     hub = EventHub()  # exists before start-up, so market data can be wired to it
 
+    # no OpenTelemetry here: FastAPI's native telemetry, on, asks the environment for a
+    # provider on every request (a seventieth of the CPU of an order)
     app = _ApServer(title="brokercloud AP server", version="1", lifespan=lifespan,
-                  responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-                             422: {"model": ErrorBody}})
+                    telemetry={"tracing": False, "metrics": False, "logs": False},
+                    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+                               422: {"model": ErrorBody}})
     app.state.hub = hub
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(ForbiddenError, _forbidden)
