@@ -4,20 +4,18 @@ exchange and booked; unknown reports held; a restart catches up exactly what was
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
 from pathlib import Path
 
 from tests.backoffice.core_support import THU, TUE, office_for, thesis_day
 from tests.core.support import ACCOUNT, BROKER, MARGIN, T0, Desk, reference_commands
 
-from brokercloud.backoffice.feed import CoreFeed, commands_for, trade_date
+from brokercloud.backoffice.feed import CoreFeed, commands_for
 from brokercloud.backoffice.queries import exceptions_of, net_amounts
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
 from brokercloud.market.orders import Side
-from brokercloud.market.sessions import TAIWAN
 
 
 def test_feed_when_core_fills_thesis_orders_then_booked_with_exact_net(tmp_path: Path) -> None:
@@ -125,11 +123,3 @@ def test_commands_for_when_discount_changed_later_then_fills_book_at_the_new_rat
     assert booking is not None and booking.commission == 65
     assert commands_for(desk.state, office.ledger, events) == []  # the same terms: nothing
     office.close()
-
-
-def test_trade_date_when_around_taiwan_midnight_then_as_the_time_zone_says() -> None:
-    midnight = int(datetime(2026, 11, 26, tzinfo=TAIWAN).timestamp() * 1000)
-    for at in (midnight - 1, midnight, midnight + 1, T0, 0, 1_893_456_000_000):
-        assert trade_date(at) == datetime.fromtimestamp(at / 1000, TAIWAN).date(), at
-    assert trade_date(midnight - 1) == date(2026, 11, 25)
-    assert trade_date(midnight) == date(2026, 11, 26)

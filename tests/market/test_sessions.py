@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from brokercloud.market.sessions import (
     CLOSE,
     CLOSING_CALL_START,
     OPEN,
+    TAIWAN,
     Phase,
     Session,
     at,
@@ -13,6 +16,7 @@ from brokercloud.market.sessions import (
     odd_lot_match_times,
     periodic_match_times,
     phase_at,
+    taiwan_date,
 )
 
 CLOSED, CALL, CONT = Phase.CLOSED, Phase.CALL, Phase.CONTINUOUS
@@ -79,3 +83,12 @@ def test_periodic_match_times_when_1800s_then_every_30_minutes() -> None:
     times = periodic_match_times(30 * 60)
     assert list(times) == [at(h, m) for h in range(9, 14) for m in (0, 30)][1:-1]
     assert CLOSE not in times
+
+
+def test_taiwan_date_when_around_taiwan_midnight_then_as_the_time_zone_says() -> None:
+    midnight = int(datetime(2026, 11, 26, tzinfo=TAIWAN).timestamp() * 1000)
+    for moment in (midnight - 1, midnight, midnight + 1, 1_795_564_800_000, 0,
+                   1_893_456_000_000):
+        assert taiwan_date(moment) == datetime.fromtimestamp(moment / 1000, TAIWAN).date(), moment
+    assert taiwan_date(midnight - 1) == date(2026, 11, 25)
+    assert taiwan_date(midnight) == date(2026, 11, 26)

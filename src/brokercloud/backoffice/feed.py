@@ -16,10 +16,8 @@ later ``SetHolding`` is not forwarded (it would undo settlement).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
@@ -28,6 +26,7 @@ from brokercloud.codes import Code
 from brokercloud.core import events as e
 from brokercloud.core.state import CoreState
 from brokercloud.market.orders import Side
+from brokercloud.market.sessions import taiwan_date
 
 log = logging.getLogger("brokercloud.backoffice.feed")
 
@@ -62,24 +61,10 @@ def book_fill(state: CoreState, fill: e.Fill) -> b.BoCmd:
     return b.BookFill(broker=fill.broker, account=fill.account, order_id=fill.order_id,
                       exec_id=fill.exec_id, symbol=fill.symbol, side=_SIDES[fill.side],
                       credit=order.credit, price=fill.price, qty=fill.qty,
-                      trade_date=trade_date(order.fills[fill.exec_id][0]))
+                      trade_date=taiwan_date(order.fills[fill.exec_id][0]))
 
 
-_DAY_MS = 86_400_000
-_TAIWAN_OFFSET_MS = 8 * 3_600_000  # UTC+8, no daylight saving since 1979
-_EPOCH = date(1970, 1, 1).toordinal()
 _SIDES = {int(side): side for side in Side}
-
-
-def trade_date(at_ms: int) -> date:
-    """The Taiwan date of a moment (ms since the epoch): what ``market.sessions.TAIWAN``
-    gives, by arithmetic and a cache per day, since it runs for every fill on the loop."""
-    return _taiwan_day((at_ms + _TAIWAN_OFFSET_MS) // _DAY_MS)
-
-
-@functools.cache
-def _taiwan_day(days: int) -> date:
-    return date.fromordinal(_EPOCH + days)
 
 
 def commands_for(state: CoreState, ledger: Ledger, events: list[e.Event]) -> list[b.BoCmd]:

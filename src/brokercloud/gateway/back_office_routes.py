@@ -15,7 +15,6 @@ from datetime import date
 from fastapi import APIRouter
 
 from brokercloud.backoffice import commands as b
-from brokercloud.backoffice.feed import trade_date
 from brokercloud.backoffice.queries import balance_of, defaults_of
 from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import close_default, holdings_for_core
@@ -32,6 +31,7 @@ from brokercloud.gateway.settlement_schemas import (
     SharesRequest,
     SymbolShares,
 )
+from brokercloud.market.sessions import taiwan_date
 
 router = APIRouter()
 
@@ -96,7 +96,7 @@ async def return_shares(g: GatewayDep, caller: CallerDep, account: str,
     office = _record(g, caller, b.ReturnShares(account=account, symbol=body.symbol,
                                                qty=body.qty, on=body.on))
     now = g.now_ms()
-    for command in holdings_for_core(g.state, office.ledger, trade_date(now), now):
+    for command in holdings_for_core(g.state, office.ledger, taiwan_date(now), now):
         await g.sequencer.submit(command)
     return _balance(office, caller, account)
 
@@ -124,7 +124,7 @@ async def close(g: GatewayDep, caller: CallerDep, account: str,
     withheld shares return and, with no case left open, the account trades again."""
     office = _managed(g, caller, account)
     now = g.now_ms()
-    code = await close_default(office, g.sequencer, account, settle_date, trade_date(now),
+    code = await close_default(office, g.sequencer, account, settle_date, taiwan_date(now),
                                now)
     if code is not Code.OK:
         raise ApiError(422, code)

@@ -21,7 +21,6 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from brokercloud.backoffice.feed import trade_date
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.queries import (
     balance_of,
@@ -49,6 +48,7 @@ from brokercloud.gateway.settlement_schemas import (
     SymbolShares,
 )
 from brokercloud.gateway.settlements import exceptions, net_view, totals, visible_nets
+from brokercloud.market.sessions import taiwan_date
 
 router = APIRouter()
 #: The answer of an AP server started without a back office.
@@ -91,7 +91,7 @@ async def depository(g: GatewayDep, caller: CallerDep, account: str) -> Deposito
     return DepositoryView(
         account=account,
         interest_accrued=interest_accrued(ledger, caller.broker, account,
-                                          trade_date(g.now_ms())),
+                                          taiwan_date(g.now_ms())),
         holdings=[HoldingView(symbol=h.symbol, depository=h.depository, pledged=h.pledged,
                               owed=h.owed, available=h.available)
                   for h in holdings_of(ledger, caller.broker, account)],

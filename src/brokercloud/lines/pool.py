@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date
 
 import msgspec
 
@@ -42,13 +42,12 @@ from brokercloud.fix.transport import connect_initiator
 from brokercloud.lines import fix_bridge as fb
 from brokercloud.lines.scheduler import Dispatch, LineSpec, Scheduler
 from brokercloud.lines.usage import LineUsage
-from brokercloud.market.sessions import TAIWAN
+from brokercloud.market.sessions import taiwan_date
 
 log = logging.getLogger("brokercloud.lines")
 
 RECONNECT_S = 0.5  # between attempts to log a dropped line on again
 RECENT_SENDS = 10_000
-_TAIWAN_OFFSET_S = 8 * 3_600  # market.sessions.TAIWAN
 
 
 class LineConfig(msgspec.Struct, frozen=True):
@@ -69,12 +68,12 @@ def _now_ms() -> int:
 
 def _today() -> str:
     """The Taiwan trading date usage counts belong to (per send: formatted once a day)."""
-    return _date_text(int(time.time() + _TAIWAN_OFFSET_S) // 86_400)
+    return _date_text(taiwan_date(int(time.time() * 1000)))
 
 
 @functools.cache
-def _date_text(days: int) -> str:
-    return datetime.fromtimestamp(days * 86_400, TAIWAN).strftime("%Y%m%d")
+def _date_text(day: date) -> str:
+    return day.strftime("%Y%m%d")
 
 
 def _line_of(session: FixSession) -> str:
