@@ -142,7 +142,7 @@ async def place_order(g: GatewayContext, caller: Caller, body: OrderRequest) -> 
                 return event.order_id
         raise ApiError(422, Code.INVALID_REFERENCE_DATA)
 
-    order_id = await run_signed(g, caller, body, body.signed_fields(), body.account, act)
+    order_id = await run_signed(g, caller, body, body.signed_fields, body.account, act)
     return _view(g.state.orders[order_id])
 
 
@@ -174,7 +174,7 @@ async def amend(g: GatewayDep, order_id: str, body: AmendRequest,
     order = _visible(g, caller, order_id, Action.AMEND_ORDER)
     command = c.AmendOrder(at=g.now_ms(), broker=order.broker, user=caller.user_id,
                            order_id=order_id, qty=body.qty, price=body.price)
-    await run_signed(g, caller, body, body.signed_fields(order.account, order_id),
+    await run_signed(g, caller, body, lambda: body.signed_fields(order.account, order_id),
                      order.account, lambda: _order_command(g, command))
     return _view(g.state.orders[order_id])
 
@@ -207,7 +207,7 @@ async def cancel(g: GatewayDep, order_id: str, caller: CallerDep,
     signed = body or CancelRequest()
     command = c.CancelOrder(at=g.now_ms(), broker=order.broker, user=caller.user_id,
                             order_id=order_id)
-    await run_signed(g, caller, signed, signed.signed_fields(order.account, order_id),
+    await run_signed(g, caller, signed, lambda: signed.signed_fields(order.account, order_id),
                      order.account, lambda: _order_command(g, command))
     return _view(g.state.orders[order_id])
 

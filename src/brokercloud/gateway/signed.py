@@ -34,13 +34,15 @@ Action = Callable[[], Awaitable[str]]
 
 
 async def run_signed(g: GatewayContext, caller: Caller, body: SignedBody,
-                     fields: Mapping[str, str | int], account: str, act: Action) -> str:
+                     fields: Callable[[], Mapping[str, str | int]], account: str,
+                     act: Action) -> str:
     """The order ID ``act`` produced, running it only if ``caller`` may act with this body:
-    unsigned for staff, signed for ``account`` by an investor (module docstring)."""
+    unsigned for staff, signed for ``account`` by an investor (module docstring). ``fields``
+    gives what the signature covers, asked only when there is a signature to check."""
     if caller.role is not Role.INVESTOR or g.verifier is None:
         return await act()
     try:
-        verified = g.verifier.verify(body.certificate, body.signature, fields,
+        verified = g.verifier.verify(body.certificate, body.signature, fields(),
                                      broker=caller.broker, account=account, now_ms=g.now_ms())
     except CertificateError as error:
         raise ApiError(403, error.code) from error
