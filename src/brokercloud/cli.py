@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
                           default=True, help="TWSE's 3.5%% pause rule (default on)")
     exchange.add_argument("--rate-limit", type=int, default=None,
                           help="messages/s per line for every line (0 = off)")
+    exchange.add_argument("--lines-per-broker", type=int, default=2,
+                          help="demo registry: lines each demo broker brings")
+    exchange.add_argument("--market-orders-per-s", type=int, default=0,
+                          help="simulated other members' orders a second (0 = none)")
+    exchange.add_argument("--stop-with-stdin", action=argparse.BooleanOptionalAction,
+                          default=False,
+                          help="stop when standard input ends (the starting process is gone)")
+    exchange.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                          default="INFO")
     office = commands.add_parser(
         "middle-office", help="run the core and the line pool against an exchange, placing a "
                               "deterministic order flow (resumes after a restart)")

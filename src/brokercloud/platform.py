@@ -1,8 +1,10 @@
-"""``brokercloud serve``: the whole platform in one process on loopback.
+"""``brokercloud serve``: the whole platform on loopback, in one process beside the exchange.
 
 Wired in the order data flows:
 1. the exchange simulator (its FIX acceptor and market-data feed), with a simulated market of
-   other members trading so the demo is lively;
+   other members trading so the demo is lively, in a child process of its own
+   (``exchange.child_process``): the exchange is another system, and shares no event loop
+   with the platform;
 2. the middle office's core (journal, sequencer) with the demo's brokers, accounts, holdings
    and instruments;
 3. the shared line pool, logged on to the exchange over FIX;
@@ -18,10 +20,9 @@ Everything lives under ``./brokercloud-data``: stopping and starting again keeps
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import msgspec
@@ -35,11 +36,10 @@ from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import mark_prices_forever, start_day, start_days_forever
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
-from brokercloud.exchange.clock import SimulatedClock
-from brokercloud.exchange.flow import FlowConfig, OrderFlow
+from brokercloud.exchange.child_process import ExchangeEndpoints, exchange_process
 from brokercloud.exchange.md_feed import FeedQuote, MarketDataClient
-from brokercloud.exchange.registry import LineRegistry, demo_registry
-from brokercloud.exchange.server import ExchangeConfig, RunningExchange, running_exchange
+from brokercloud.exchange.registry import demo_registry
+from brokercloud.exchange.standalone import StandaloneOptions
 from brokercloud.fix.store import open_database
 from brokercloud.gateway.app import create_app
 from brokercloud.gateway.certificates import CertificateAuthority
@@ -50,7 +50,7 @@ from brokercloud.gateway.stream import EventHub
 from brokercloud.lines.pool import LineConfig, LinePool, specs_of
 from brokercloud.lines.usage import LineUsage
 from brokercloud.market.securities import demo_instruments
-from brokercloud.market.sessions import TAIWAN, Session, at
+from brokercloud.market.sessions import TAIWAN
 from brokercloud.shutdown import stop_on_signals
 
 log = logging.getLogger("brokercloud.platform")
@@ -59,6 +59,7 @@ DEMO_PASSWORD = "demo-password"
 DEMO_BROKERS = (("9A00", "Alpha Securities"), ("9B00", "Beta Securities"),
                 ("9C00", "Gamma Securities"))
 MARKET_ORDERS_PER_S = 20  # the simulated other members' flow into the exchange
+LAST_PRICES_S = 5.0  # marking waits this long for the market data's last prices
 
 
 class ServeOptions(msgspec.Struct, frozen=True):
@@ -136,22 +137,6 @@ def demo_certificates(data: Path, now: datetime.datetime) -> CertificateAuthorit
     return ca
 
 
-async def _simulated_market(exchange: RunningExchange, seed: int) -> None:
-    """Other members trading: keeps quotes moving and gives the demo's orders someone to
-    trade with (entered straight into the engine, journaled like any line's)."""
-    listings = [(item.instrument, item.reference) for item in demo_instruments()]
-    flow = OrderFlow(listings, FlowConfig(seed=seed, orders_per_second=MARKET_ORDERS_PER_S,
-                                          brokers=5))
-    gateway = exchange.gateway
-    while True:
-        await asyncio.sleep(1 / MARKET_ORDERS_PER_S)
-        flow.limit_rod_only = not gateway.exchange.listings["2330"].continuous
-        try:
-            gateway.apply("SIMULATED-MARKET", flow.next_command())
-        except Exception:  # a demo flow must never take the exchange down
-            log.exception("simulated market order failed")
-
-
 async def _quotes(hub: EventHub, host: str, md_port: int) -> None:
     """The exchange's market data into the AP server's streams, for whoever subscribed: the
     feed follows a symbol from the first time a session asks for it."""
@@ -170,18 +155,6 @@ async def _quotes(hub: EventHub, host: str, md_port: int) -> None:
 async def _follow_asked(feed: MarketDataClient, hub: EventHub) -> None:
     while True:
         await feed.subscribe(await hub.quotes_asked.get())
-
-
-@contextlib.asynccontextmanager
-async def _exchange(options: ServeOptions, registry: LineRegistry) -> AsyncIterator[
-        RunningExchange]:
-    today = datetime.date.today()
-    clock = SimulatedClock(today, at(9, 0), 1.0)  # always trading: the demo opens at 09:00
-    config = ExchangeConfig(data_dir=str(Path(options.data_dir) / "exchange"), host=options.host,
-                            seed=options.seed, price_stabilization=True)
-    listings = [(item.instrument, item.reference) for item in demo_instruments()]
-    async with running_exchange(config, registry, listings, clock) as exchange:
-        yield exchange
 
 
 #: How late an overdue approval may leave the supervisors' queue (one journaled command each).
@@ -209,8 +182,7 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     office, feed = _open_back_office(data, core, fresh)
     nonces = NonceStore(data / "nonces.db")
     stop = stop_on_signals()
-    async with _exchange(options, registry) as exchange:
-        market = asyncio.create_task(_simulated_market(exchange, options.seed))
+    async with exchange_process(_exchange_options(options)) as exchange:
         lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
         usage = LineUsage(specs_of(lines))  # counted by the pool, read by the operator
 
@@ -223,7 +195,8 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
                 asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
                                                        _now_ms)),
                 asyncio.create_task(mark_prices_forever(
-                    office, sequencer, _taiwan_today, lambda: _last_prices(exchange),
+                    office, sequencer, _taiwan_today,
+                    lambda: _last_prices(core, options.host, exchange.md_port),
                     _now_ms, MARK_PRICES_EVERY_S))]
 
             async def stop() -> None:
@@ -254,7 +227,6 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         await stop.wait()
         server.should_exit = True
         await serving
-        market.cancel()
         quotes.cancel()
         booking.cancel()
     _close_stores(core, feed, office, nonces, identities)
@@ -278,11 +250,26 @@ def _open_back_office(data: Path, core: Core, fresh: bool) -> tuple[BackOffice, 
     return office, feed
 
 
-def _last_prices(exchange: RunningExchange) -> dict[str, int]:
-    """What margin accounts are valued at: each symbol's last regular-session trade, else its
-    reference price."""
-    return {symbol: listing.books[Session.REGULAR].last_price or listing.reference
-            for symbol, listing in exchange.gateway.exchange.listings.items()}
+async def _last_prices(core: Core, host: str, md_port: int) -> dict[str, int]:
+    """What margin accounts are valued at: each symbol's last regular-session trade on the
+    exchange's market data, else the core's reference price."""
+    prices = {symbol: listed.reference for symbol, listed in core.state.listed.items()}
+    feed = await MarketDataClient.connect(host, md_port)
+    try:
+        prices.update(await asyncio.wait_for(feed.last_prices(list(prices)), LAST_PRICES_S))
+    finally:
+        await feed.close()
+    return prices
+
+
+def _exchange_options(options: ServeOptions) -> StandaloneOptions:
+    """The demo's exchange: always trading (its clock opens at 09:00 and runs in real time),
+    with the same demo lines as the pool's and other members trading."""
+    return StandaloneOptions(
+        data_dir=str(Path(options.data_dir) / "exchange"), host=options.host, fix_port=0,
+        md_port=0, clock="simulated", speed=1.0, start="09:00", seed=options.seed,
+        lines_per_broker=options.lines_per_broker, market_orders_per_s=MARKET_ORDERS_PER_S,
+        log_level="WARNING")  # as quiet as the platform's own log
 
 
 def _taiwan_today() -> datetime.date:
@@ -308,7 +295,7 @@ def _close_stores(core: Core, feed: CoreFeed, office: BackOffice, nonces: NonceS
 
 
 def _announce(console: Console, options: ServeOptions, port: int,
-              exchange: RunningExchange) -> None:
+              exchange: ExchangeEndpoints) -> None:
     console.print("[bold]brokercloud[/bold] is running (demo data; prices are illustrative)")
     console.print(f"  API:          http://{options.host}:{port}/api/v1  "
                   f"(docs: http://{options.host}:{port}/docs)")

@@ -138,6 +138,24 @@ def test_subscribe_gets_a_snapshot_then_quotes_and_trades_in_sequence(tmp_path: 
     run(main())
 
 
+def test_last_prices_are_the_last_trades_and_leave_out_untraded_and_unknown_symbols(
+        tmp_path: Path) -> None:
+    async def main() -> None:
+        async with exchange(tmp_path / "exchange") as ex, \
+                logged_on(tmp_path, SHARED, ex.fix_port) as member:
+            async with subscriber(ex.md_port) as md:
+                assert await asyncio.wait_for(md.last_prices([SYMBOL, "9999"]), WAIT) == {}
+            member.send(b"D", order("C1", BUY, "74.70", 1000))
+            member.send(b"D", order("C2", SELL, "74.70", 1000))
+            await member.report("C2", "F")
+            member.send(b"D", order("C3", BUY, "74.50", 1000))  # a quote, not a trade
+            await member.report("C3", "0")
+            async with subscriber(ex.md_port) as md:
+                assert await asyncio.wait_for(md.last_prices([SYMBOL, "9999"]), WAIT) == {
+                    SYMBOL: 7470}
+    run(main())
+
+
 def test_a_subscriber_joining_mid_day_gets_the_current_state(tmp_path: Path) -> None:
     async def main() -> None:
         async with exchange(tmp_path / "exchange") as ex, \
@@ -184,7 +202,8 @@ def test_unknown_symbols_and_malformed_requests_get_errors_and_the_connection_st
     async def main() -> None:
         async with exchange(tmp_path / "exchange") as ex, raw(ex.md_port) as conn:
             await conn.send(b'{"op": "subscribe", "symbols": ["9999"]}\n')
-            assert await conn.line() == {"type": "error", "text": "unknown symbol '9999'"}
+            assert await conn.line() == {"type": "error", "text": "unknown symbol '9999'",
+                                         "symbol": "9999"}
             await conn.send(b"this is not json\n")
             error = await conn.line()
             assert error["type"] == "error" and error["text"].startswith("bad request: ")
@@ -201,7 +220,8 @@ def test_unknown_symbols_and_malformed_requests_get_errors_and_the_connection_st
 
             # still usable: two requests in one write, one split across two
             await conn.send(b'{"op": "subscribe", "symbols": ["9999", "2330"]}\n{"op": "sna')
-            assert await conn.line() == {"type": "error", "text": "unknown symbol '9999'"}
+            assert await conn.line() == {"type": "error", "text": "unknown symbol '9999'",
+                                         "symbol": "9999"}
             snapshot = await conn.line()
             assert (snapshot["type"], snapshot["symbol"], snapshot["seq"]) == ("snapshot",
                                                                                SYMBOL, 1)
@@ -222,7 +242,8 @@ def test_a_snapshot_request_without_a_subscription_is_never_stale(tmp_path: Path
         async with exchange(tmp_path / "exchange") as ex, \
                 logged_on(tmp_path, SHARED, ex.fix_port) as member, raw(ex.md_port) as conn:
             await conn.send(b'{"op": "snapshot", "symbol": "2330"}\n')
-            assert await conn.line() == {"type": "error", "text": "no quote yet for '2330'"}
+            assert await conn.line() == {"type": "error", "text": "no quote yet for '2330'",
+                                         "symbol": "2330"}
             async with subscriber(ex.md_port, SYMBOL) as md:
                 await receive(md)
                 await conn.send(b'{"op": "snapshot", "symbol": "2330"}\n')
@@ -233,7 +254,7 @@ def test_a_snapshot_request_without_a_subscription_is_never_stale(tmp_path: Path
             await member.report("C1", "0")
             await conn.send(b'{"op": "snapshot", "symbol": "2330"}\n')
             answer = await conn.line()
-            assert answer == {"type": "error", "text": "no quote yet for '2330'"}
+            assert answer == {"type": "error", "text": "no quote yet for '2330'", "symbol": "2330"}
     run(main())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from brokercloud.backoffice import commands as b
@@ -171,7 +171,8 @@ async def mark_prices(office: BackOffice, sequencer: Sequencer, today: date,
 
 
 async def mark_prices_forever(office: BackOffice, sequencer: Sequencer,
-                              today: Callable[[], date], prices: Callable[[], dict[str, int]],
+                              today: Callable[[], date],
+                              prices: Callable[[], Awaitable[dict[str, int]]],
                               now_ms: Callable[[], int], every_s: float = 60.0) -> None:
     """Maintenance ratios follow the market while the platform runs: marked every
     ``every_s`` at the last prices; a failure is logged and tried at the next marking."""
@@ -179,6 +180,6 @@ async def mark_prices_forever(office: BackOffice, sequencer: Sequencer,
     while True:
         await asyncio.sleep(every_s)
         try:
-            await mark_prices(office, sequencer, today(), prices(), now_ms(), tried)
+            await mark_prices(office, sequencer, today(), await prices(), now_ms(), tried)
         except Exception:
             log.exception("marking the margin accounts failed")

@@ -4,7 +4,8 @@ Newline-delimited JSON. A client sends ``{"op": "subscribe", "symbols": ["2330"]
 ``{"op": "unsubscribe", "symbols": [...]}`` or ``{"op": "snapshot", "symbol": "2330"}``. The
 server sends ``quote`` and ``trade`` messages, each with ``seq``: a per-symbol sequence number
 that rises by one with every message for that symbol, and ``snapshot`` messages (the current
-quote with the symbol's current ``seq``) on subscribe and on request. A connection that has
+quote with the symbol's current ``seq``) on subscribe and on request; an ``error`` names the
+``symbol`` when a subscription or snapshot for it was refused. A connection that has
 been sent nothing for ``MD_HEARTBEAT_S`` gets a ``heartbeat``, so a subscriber can tell a quiet
 market from a dead feed.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import msgspec
 
@@ -62,8 +63,9 @@ class FeedSnapshot(FeedQuote, tag="snapshot"):
     """The current quote with the symbol's current ``seq``: continue from ``seq + 1``."""
 
 
-class FeedError(msgspec.Struct, tag="error"):
+class FeedError(msgspec.Struct, tag="error", omit_defaults=True):
     text: str
+    symbol: str = ""  # the symbol a refused subscription or snapshot asked for
 
 
 class FeedHeartbeat(msgspec.Struct, tag="heartbeat"):
@@ -109,7 +111,7 @@ class MarketDataFeed:
 
     def subscribe(self, client: _FeedConnection, symbol: str) -> None:
         if symbol not in self.exchange.listings:
-            client.send(FeedError(f"unknown symbol {symbol!r}"))
+            client.send(FeedError(f"unknown symbol {symbol!r}", symbol))
             return
         if symbol not in self._tokens:  # publishes the current quote: the snapshot's source
             self._tokens[symbol] = self.exchange.subscribe(
@@ -130,7 +132,7 @@ class MarketDataFeed:
         # the latest quote is current only while someone watches the book
         quote = self._latest.get(symbol) if symbol in self._tokens else None
         if quote is None:
-            client.send(FeedError(f"no quote yet for {symbol!r}"))
+            client.send(FeedError(f"no quote yet for {symbol!r}", symbol))
             return
         client.send(FeedSnapshot(symbol, self._seq.get(symbol, 0), quote.time, quote.bids,
                                  quote.asks, quote.last_price, quote.volume,
@@ -291,6 +293,23 @@ class MarketDataClient:
             self.trades.append(message)
         else:
             self.quotes[symbol] = message
+
+    async def last_prices(self, symbols: Collection[str]) -> dict[str, int]:
+        """Each symbol's last regular-session trade price, for the symbols that traded: the
+        snapshots a subscription starts with. A symbol the exchange does not list, or that
+        has no quote yet, is left out."""
+        await self.subscribe(*symbols)
+        waiting = set(symbols)
+        prices: dict[str, int] = {}
+        while waiting:
+            message = await self.receive()
+            if isinstance(message, FeedError):  # an unlisted symbol, or no quote yet
+                waiting.discard(message.symbol)
+            elif isinstance(message, FeedSnapshot) and message.symbol in waiting:
+                waiting.discard(message.symbol)
+                if message.last_price:
+                    prices[message.symbol] = message.last_price
+        return prices
 
     async def close(self) -> None:
         self._writer.close()

@@ -1,9 +1,13 @@
 """``brokercloud exchange``: the simulator on its own, reachable over FIX and the market-data
-feed, until interrupted."""
+feed, until interrupted -- or, started by another process (``serve``) with
+``stop_with_stdin``, until that process closes the pipe or dies, so it never outlives it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from rich.console import Console
 from brokercloud.exchange.clock import Clock, SimulatedClock, WallClock
 from brokercloud.exchange.registry import LineRegistry, demo_registry, load_registry
 from brokercloud.exchange.server import ExchangeConfig, running_exchange
+from brokercloud.exchange.simulated_market import trade_forever
 from brokercloud.market.securities import demo_instruments
 from brokercloud.market.sessions import at
 from brokercloud.shutdown import stop_on_signals
@@ -34,6 +39,10 @@ class StandaloneOptions(msgspec.Struct, frozen=True):
     seed: int = 1
     price_stabilization: bool = True
     rate_limit: int | None = None  # overrides the registry's default (0 = off)
+    lines_per_broker: int = 2  # the demo registry's (ignored with a registry file)
+    market_orders_per_s: int = 0  # simulated other members' orders; 0 = none
+    stop_with_stdin: bool = False
+    log_level: str = "INFO"
 
 
 def make_clock(options: StandaloneOptions) -> Clock:
@@ -46,7 +55,7 @@ def make_clock(options: StandaloneOptions) -> Clock:
 
 def make_registry(options: StandaloneOptions) -> LineRegistry:
     registry = load_registry(options.registry) if options.registry else demo_registry(
-        DEMO_BROKERS)
+        DEMO_BROKERS, options.lines_per_broker)
     if options.rate_limit is not None:
         registry = registry.with_rate_limit(options.rate_limit)
     return registry
@@ -60,7 +69,13 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
                             fix_port=options.fix_port, md_port=options.md_port, seed=options.seed,
                             price_stabilization=options.price_stabilization)
     stop = stop_on_signals()
+    helpers = []
+    if options.stop_with_stdin:
+        helpers.append(asyncio.create_task(_set_at_stdin_end(stop)))
     async with running_exchange(config, registry, listings, make_clock(options)) as running:
+        if options.market_orders_per_s > 0:
+            helpers.append(asyncio.create_task(
+                trade_forever(running.gateway, options.seed, options.market_orders_per_s)))
         console.print(f"exchange simulator: FIX 4.4 on {options.host}:{running.fix_port} "
                       f"(TargetCompID {registry.target_comp_id}), market data on "
                       f"{options.host}:{running.md_port}, journal in {Path(options.data_dir)}")
@@ -69,9 +84,22 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
                           f"{registry.rate_limit(line) or 'unlimited'} msgs/s")
         print("READY", running.fix_port, running.md_port, flush=True)
         await stop.wait()
+        for helper in helpers:
+            helper.cancel()
+
+
+async def _set_at_stdin_end(stop: asyncio.Event) -> None:
+    """The starting process holds our stdin open: its end, by a close or by that process
+    dying, means stop."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    with contextlib.suppress(ConnectionError):
+        await reader.read()  # nothing is sent: this returns at the end
+    stop.set()
 
 
 def run(options: StandaloneOptions) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=options.log_level, format="%(asctime)s %(name)s %(message)s")
     uvloop.run(serve_exchange(options))
     return 0
