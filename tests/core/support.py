@@ -242,3 +242,8 @@ def disposition_listing(level: Disposition, symbol: str = "3008") -> c.ListInstr
     return c.ListInstrument(at=T0, instrument=tsmc(symbol=symbol, disposition=level),
                             reference=REF)
 
+
+
+def trail(order: Order) -> tuple[tuple[int, int, str, str], ...]:
+    """An order's audit trail as plain (at, seq, what, by) tuples, to compare with literals."""
+    return tuple(msgspec.structs.astuple(step) for step in order.audit)

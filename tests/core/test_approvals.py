@@ -34,6 +34,7 @@ from .support import (
     kinds,
     reference_commands,
     refused_code,
+    trail,
 )
 
 # 14 lots at 76.2: 1,066,800 + 1,520 commission = 1,068,320 -> level 1
@@ -139,7 +140,7 @@ def test_approve_when_supervisor_of_another_broker_names_own_broker_then_order_u
     assert kinds(events) == ["CommandRejected"]
     assert first(events, e.CommandRejected).broker == OTHER_BROKER
     assert desk.order(order_id).state is OrderState.PENDING_APPROVAL
-    assert desk.order(order_id).audit == ((placed_at, placed_seq, "needs_approval", SALES),)
+    assert trail(desk.order(order_id)) == ((placed_at, placed_seq, "needs_approval", SALES),)
 
 
 def test_approve_when_supervisor_level_too_low_then_supervisor_level_too_low() -> None:
@@ -176,7 +177,7 @@ def test_approve_when_level_sufficient_then_pending_send_with_send_order_and_aud
                        client_ref="BIG", state=OrderState.PENDING_SEND, cum_qty=0,
                        leaves=LEVEL1_QTY),
         e.SendOrder(seq=desk.seq, broker=BROKER, order_id=order_id)]
-    assert desk.order(order_id).audit == (
+    assert trail(desk.order(order_id)) == (
         (placed_at, placed_seq, "needs_approval", SALES),
         (desk.now, desk.seq, "approved", SUP2))
     assert desk.account().used_trading == LEVEL1_AMOUNT  # still held, now for the exchange
@@ -197,7 +198,7 @@ def test_deny_when_supervisor_decides_then_rejected_with_approval_denied_and_rel
     assert (order.reserved_trading, order.reserved_credit, order.leaves) == (0, 0, 0)
     assert (desk.account().used_trading, desk.account().used_credit) == (0, 0)
     assert desk.state.brokers[BROKER].bought_today == 0
-    assert order.audit[-1] == (desk.now, desk.seq, "denied", SUP1)
+    assert trail(order)[-1] == (desk.now, desk.seq, "denied", SUP1)
 
 
 def test_expire_approvals_when_before_timeout_then_nothing_and_at_timeout_then_expired() -> None:
@@ -211,7 +212,7 @@ def test_expire_approvals_when_before_timeout_then_nothing_and_at_timeout_then_e
                                      state=OrderState.EXPIRED, cum_qty=0, leaves=0,
                                      code=Code.APPROVAL_EXPIRED)]
     assert desk.account().used_trading == 0
-    assert desk.order(order_id).audit[-1] == (placed + TIMEOUT_MS, desk.seq, "approval_expired",
+    assert trail(desk.order(order_id))[-1] == (placed + TIMEOUT_MS, desk.seq, "approval_expired",
                                               "system")
     assert refused_code(approve(desk, order_id)) == Code.NOT_PENDING_APPROVAL
 
@@ -250,11 +251,11 @@ def test_decisions_when_refused_then_audited_and_decided_ones_each_leave_one() -
     approve(desk, approved)
     deny(desk, denied, user=SUP2)
     desk.do(c.ExpireApprovals(at=desk.now + TIMEOUT_MS))
-    assert [what for _, _, what, _ in desk.order(approved).audit] == [
+    assert [what for _, _, what, _ in trail(desk.order(approved))] == [
         "needs_approval", "approve refused (2502)", "approved"]
-    assert [(what, by) for _, _, what, by in desk.order(denied).audit] == [
+    assert [(what, by) for _, _, what, by in trail(desk.order(denied))] == [
         ("needs_approval", SALES), ("denied", SUP2)]
-    assert [(what, by) for _, _, what, by in desk.order(expired).audit] == [
+    assert [(what, by) for _, _, what, by in trail(desk.order(expired))] == [
         ("needs_approval", SALES), ("approval_expired", "system")]
     assert desk.order(approved).state is OrderState.PENDING_SEND
     assert desk.account().used_trading == LEVEL1_AMOUNT
@@ -267,7 +268,7 @@ def test_approve_when_level_too_low_then_refusal_audited_with_who_and_code() -> 
     order_id = desk.order_id(qty=LEVEL2_QTY)
     approve(desk, order_id, user=SUP1)
     deny(desk, order_id, user=SUP1)
-    assert desk.order(order_id).audit[1:] == (
+    assert trail(desk.order(order_id))[1:] == (
         (desk.now - 1_000, desk.seq - 1, "approve refused (2503)", SUP1),
         (desk.now, desk.seq, "deny refused (2503)", SUP1))
 
@@ -276,7 +277,7 @@ def test_approve_when_supervisor_of_another_broker_then_no_trace_on_the_order() 
     desk = approval_desk()
     order_id = desk.order_id(qty=LEVEL1_QTY)
     approve(desk, order_id, user=OTHER_SUP, broker=OTHER_BROKER)
-    assert [what for _, _, what, _ in desk.order(order_id).audit] == ["needs_approval"]
+    assert [what for _, _, what, _ in trail(desk.order(order_id))] == ["needs_approval"]
 
 
 def test_approve_when_after_the_timeout_then_refused_expired_audited_and_order_expires(
@@ -289,7 +290,7 @@ def test_approve_when_after_the_timeout_then_refused_expired_audited_and_order_e
     assert kinds(events) == ["CommandRejected", "OrderUpdated"]
     assert refused_code(events) == Code.APPROVAL_EXPIRED
     assert (events[1].state, events[1].code) == (OrderState.EXPIRED, Code.APPROVAL_EXPIRED)
-    assert [(what, by) for _, _, what, by in desk.order(order_id).audit] == [
+    assert [(what, by) for _, _, what, by in trail(desk.order(order_id))] == [
         ("needs_approval", SALES), ("approve refused (2505)", SUP1),
         ("approval_expired", "system")]
     assert desk.account().used_trading == 0
@@ -313,7 +314,7 @@ def test_approve_when_branch_supervisor_names_another_branch_order_then_refused_
     head_office_customer = desk.order_id(qty=LEVEL1_QTY)
     assert refused_code(approve(desk, head_office_customer, user="supTC")) == (
         Code.SUPERVISOR_OTHER_BRANCH)
-    assert desk.order(head_office_customer).audit[-1][2:] == ("approve refused (2506)", "supTC")
+    assert trail(desk.order(head_office_customer))[-1][2:] == ("approve refused (2506)", "supTC")
     assert desk.order(head_office_customer).state is OrderState.PENDING_APPROVAL
     assert refused_code(approve(desk, taichung, user=SUP2)) == Code.SUPERVISOR_OTHER_BRANCH
     assert kinds(approve(desk, taichung, user="supTC")) == ["ApprovalDecided", "OrderUpdated",

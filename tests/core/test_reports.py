@@ -9,6 +9,7 @@ import pytest
 from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
+from brokercloud.core.model import OrderFill
 from brokercloud.core.oms import OrderState
 
 from .support import (
@@ -28,6 +29,7 @@ from .support import (
     first,
     kinds,
     refused_code,
+    trail,
 )
 
 MARGIN_OWN, MARGIN_LOAN = 306_085, 457_000  # 10 lots at 76.2 on margin
@@ -53,7 +55,7 @@ def test_mark_sent_when_pending_send_then_sent_on_that_line() -> None:
                                      cum_qty=0, leaves=LOT)]
     assert desk.order(order_id).line == "T9A00A0"
     assert desk.sent(order_id) == []  # sent once: a repeated MarkSent changes nothing
-    assert desk.order(order_id).audit[-1][2:] == ("sent", "T9A00A0")
+    assert trail(desk.order(order_id))[-1][2:] == ("sent", "T9A00A0")
 
 
 def test_exchange_accepted_when_sent_then_acknowledged_with_exchange_id_and_time() -> None:
@@ -97,7 +99,7 @@ def test_fill_when_partial_then_spent_charged_and_open_part_still_reserved() -> 
     assert (order.reserved_trading, order.reserved_credit) == (214_160, 320_000)
     assert used(desk)[:2] == (MARGIN_OWN, MARGIN_LOAN)
     assert desk.account().bought == {TSMC: 3_000}
-    assert order.fills == {"E1": (desk.now, 7_620, 3_000)}
+    assert order.fills == {"E1": OrderFill(desk.now, 7_620, 3_000)}
 
 
 def test_fill_when_rest_filled_then_filled_and_nothing_reserved() -> None:
@@ -299,7 +301,7 @@ def test_cancel_when_pending_send_then_cancelled_immediately_without_exchange() 
                                      state=OrderState.CANCELLED, cum_qty=0, leaves=0,
                                      code=Code.CANCELLED_ON_REQUEST)]
     assert used(desk) == (0, 0, {})
-    assert desk.order(order_id).audit[-1][2:] == ("cancelled", "sales1")
+    assert trail(desk.order(order_id))[-1][2:] == ("cancelled", "sales1")
 
 
 def test_cancel_when_at_exchange_then_send_cancel_and_released_only_on_report() -> None:
@@ -314,7 +316,7 @@ def test_cancel_when_at_exchange_then_send_cancel_and_released_only_on_report() 
     desk.exchange_cancelled(order_id, 10 * LOT)
     assert (order.state, order.pending) == (OrderState.CANCELLED, "")
     assert used(desk) == (0, 0, {})
-    assert [what for _, _, what, _ in order.audit] == [
+    assert [what for _, _, what, _ in trail(order)] == [
         "risk_passed", "sent", "exchange_accepted", "cancel requested", "cancelled"]
 
 
@@ -383,7 +385,7 @@ def test_amend_when_reducing_quantity_of_live_order_then_send_amend_and_pending(
                                   price=None)]
     order = desk.order(order_id)
     assert (order.pending, order.qty, order.leaves) == ("amend", 5_000, 5_000)
-    assert order.audit[-1][2:] == ("amend requested", "sales1")
+    assert trail(order)[-1][2:] == ("amend requested", "sales1")
     assert refused_code(amend(desk, order_id, qty=2 * LOT)) == Code.ORDER_NOT_AMENDABLE
 
 

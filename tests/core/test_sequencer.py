@@ -394,8 +394,8 @@ def check_books(state: CoreState) -> None:
         totals = expected[order.account]
         totals[0] += order.reserved_trading
         totals[1] += order.reserved_credit
-        for _, price, qty in (order.fills or {}).values():
-            spent = oracle_holds(order.side, order.credit, price, qty,
+        for fill in (order.fills or {}).values():
+            spent = oracle_holds(order.side, order.credit, fill.price, fill.qty,
                                  discount_bp=fees.discount_bp, rate_ppm=fees.rate_ppm,
                                  min_fee=fees.min_fee)
             totals[0] += spent[0]
@@ -403,7 +403,7 @@ def check_books(state: CoreState) -> None:
             if order.side is Side.BUY:
                 broker_bought[order.broker] += spent[0] + spent[1]
                 key = (order.account, order.symbol)
-                bought[key] = bought.get(key, 0) + qty
+                bought[key] = bought.get(key, 0) + fill.qty
         if order.side is Side.BUY:
             broker_bought[order.broker] += order.reserved_trading + order.reserved_credit
         elif order.credit is not Credit.SHORT:
@@ -480,8 +480,8 @@ def test_random_commands_when_replayed_twice_then_identical_and_reservations_sou
         spent = [0, 0]
         for order in state.orders.values():
             if order.account == account.account:
-                for _, price, qty in (order.fills or {}).values():
-                    used = oracle_holds(order.side, order.credit, price, qty,
+                for fill in (order.fills or {}).values():
+                    used = oracle_holds(order.side, order.credit, fill.price, fill.qty,
                                         discount_bp=account.fees.discount_bp)
                     spent = [spent[0] + used[0], spent[1] + used[1]]
         assert [account.used_trading, account.used_credit] == spent

@@ -111,8 +111,10 @@ def test_thesis_examples_when_sent_over_fix_then_filled_with_exact_reservations(
             orders = p.core.state.orders
             await _wait_for(lambda: orders[buy_id].state is OrderState.FILLED
                             and orders[sell_id].state is OrderState.FILLED)
-            assert [fill[1:] for fill in orders[buy_id].fills.values()] == [(7620, 10_000)]
-            assert [fill[1:] for fill in orders[sell_id].fills.values()] == [(7730, 5_000)]
+            assert [(fill.price, fill.qty) for fill in orders[buy_id].fills.values()] == [
+                (7620, 10_000)]
+            assert [(fill.price, fill.qty) for fill in orders[sell_id].fills.values()] == [
+                (7730, 5_000)]
             assert (account.used_trading, account.used_credit) == (306_085, 457_000)
             assert account.bought["2330"] == 10_000 and account.sell_reserved["2330"] == 5_000
             assert account.available_shares("2330") == 10_000  # 5 held + 10 bought - 5 sold
@@ -180,9 +182,9 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
             await p.sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 10, 7620))
             await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
-            assert [what for _, _, what, _ in orders[order_id].audit][:3] == [
+            assert [step.what for step in orders[order_id].audit][:3] == [
                 "needs_approval", "approved", "sent"]
-            assert orders[order_id].audit[1][3] == "chen"
+            assert orders[order_id].audit[1].by == "chen"
             assert len(p.pool.sent) == 2
 
     asyncio.run(scenario())

@@ -61,7 +61,7 @@ def book_fill(state: CoreState, fill: e.Fill) -> b.BoCmd:
     return b.BookFill(broker=fill.broker, account=fill.account, order_id=fill.order_id,
                       exec_id=fill.exec_id, symbol=fill.symbol, side=_SIDES[fill.side],
                       credit=order.credit, price=fill.price, qty=fill.qty,
-                      trade_date=taiwan_date(order.fills[fill.exec_id][0]))
+                      trade_date=taiwan_date(order.fills[fill.exec_id].at))
 
 
 _SIDES = {int(side): side for side in Side}
@@ -86,8 +86,9 @@ def commands_for(state: CoreState, ledger: Ledger, events: list[e.Event]) -> lis
 
 def all_fills(state: CoreState) -> list[e.Fill]:
     """Every fill the core holds, in the order they happened."""
-    fills = sorted(((at, exec_id, price, qty, order) for order in state.orders.values()
-                    for exec_id, (at, price, qty) in (order.fills or {}).items()),
+    fills = sorted(((fill.at, exec_id, fill.price, fill.qty, order)
+                    for order in state.orders.values()
+                    for exec_id, fill in (order.fills or {}).items()),
                    key=lambda item: (item[0], item[1]))
     return [e.Fill(seq=0, broker=order.broker, account=order.account, order_id=order.order_id,
                    exec_id=exec_id, symbol=order.symbol, side=int(order.side), price=price,

@@ -52,15 +52,15 @@ def acknowledgements_of(state: CoreState, broker: str,
 
 
 def fills_of(state: CoreState, broker: str, account: str | None = None) -> list[FillRecord]:
-    return [FillRecord(order.order_id, order.account, exec_id, at, price, qty)
+    return [FillRecord(order.order_id, order.account, exec_id, fill.at, fill.price, fill.qty)
             for order in orders_of(state, broker, account)
-            for exec_id, (at, price, qty) in (order.fills or {}).items()]
+            for exec_id, fill in (order.fills or {}).items()]
 
 
 def approval_trail_of(state: CoreState, broker: str,
                       account: str | None = None) -> list[AuditEntry]:
     """The approval history of a broker's orders: requests, decisions, expiries, and refused
     decisions with who tried and the code that refused them."""
-    return [AuditEntry(order.order_id, order.account, at, seq, what, by)
+    return [AuditEntry(order.order_id, order.account, step.at, step.seq, step.what, step.by)
             for order in orders_of(state, broker, account)
-            for at, seq, what, by in order.audit if is_approval_entry(what)]
+            for step in order.audit if is_approval_entry(step.what)]

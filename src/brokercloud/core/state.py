@@ -17,7 +17,7 @@ from brokercloud.codes import Code
 from brokercloud.core import commands as c
 from brokercloud.core import events as e
 from brokercloud.core.commands import AccountStatus, Credit
-from brokercloud.core.model import Account, Broker, Listed, Order, Staff
+from brokercloud.core.model import Account, AuditStep, Broker, Listed, Order, OrderFill, Staff
 from brokercloud.core.oms import AT_EXCHANGE, FINISHED, OrderState, Trigger, next_state
 from brokercloud.core.reservations import holds, reference_price, reservation
 from brokercloud.market.checks import price_error, quantity_error
@@ -493,7 +493,7 @@ class CoreState:
             return [self._discrepancy(seq, order, cmd, Code.FILL_ABOVE_OPEN_QTY
                                       if order.state in AT_EXCHANGE
                                       else Code.FILL_FOR_CLOSED_ORDER)]
-        order.fills[cmd.exec_id] = (cmd.at, cmd.price, cmd.qty)
+        order.fills[cmd.exec_id] = OrderFill(cmd.at, cmd.price, cmd.qty)
         order.cum_qty += cmd.qty
         order.leaves = max(order.qty - order.cum_qty, 0)
         account = self.accounts[order.account]
@@ -597,7 +597,7 @@ def is_approval_entry(what: str) -> bool:
 
 
 def _audit(order: Order, at: int, seq: int, what: str, by: str) -> None:
-    order.audit += ((at, seq, what, by),)
+    order.audit += (AuditStep(at, seq, what, by),)
 
 
 def _refused(seq: int, broker: str, code: Code, cmd: c.Cmd) -> Events:
