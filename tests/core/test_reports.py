@@ -4,6 +4,8 @@ released; cancels before and after sending; amendments; reports for unknown orde
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from brokercloud.codes import Code
@@ -100,6 +102,19 @@ def test_fill_when_partial_then_spent_charged_and_open_part_still_reserved() -> 
     assert used(desk)[:2] == (MARGIN_OWN, MARGIN_LOAN)
     assert desk.account().bought == {TSMC: 3_000}
     assert order.fills == {"E1": OrderFill(desk.now, 7_620, 3_000)}
+
+
+def test_fill_when_booked_then_the_order_leaves_nothing_for_the_cyclic_gc() -> None:
+    """A day of orders must not become a day of objects for every collection to scan: the
+    fills dict is never tracked, and the audit trail's tuple is untracked by the first
+    collection that sees it (as CPython does for a tuple holding nothing tracked)."""
+    desk = Desk()
+    order_id = margin_buy(desk)
+    desk.fill(order_id, 3 * LOT, exec_id="E1")
+    order = desk.order(order_id)
+    gc.collect(0)
+    assert not gc.is_tracked(order.fills)
+    assert len(order.audit) > 1 and not gc.is_tracked(order.audit)
 
 
 def test_fill_when_rest_filled_then_filled_and_nothing_reserved() -> None:
