@@ -28,13 +28,13 @@ from multiprocessing.connection import Connection
 
 import msgspec
 
+from brokercloud import gc_policy
 from brokercloud.backoffice import commands as b
 from brokercloud.backoffice.ledger import Ledger
 from brokercloud.backoffice.store import BackOffice, encode
 from brokercloud.bench.report import report
 from brokercloud.codes import Code
 from brokercloud.core.commands import Credit
-from brokercloud.core.sequencer import GC_THRESHOLDS
 from brokercloud.market.calendar import TWSE_CALENDAR
 from brokercloud.market.fees import FeeSchedule
 from brokercloud.market.orders import Side
@@ -124,8 +124,7 @@ def _shard(shard: int, shards: int, accounts: int, commands: list[b.BookFill],
     for command in reference(shard, shards, accounts):
         ledger.apply(command)
     gc.collect()
-    gc.freeze()  # the platform's process runs with the sequencer's GC settings
-    gc.set_threshold(*GC_THRESHOLDS)
+    gc_policy.settle()  # as the platform's process runs
     conn.send("ready")
     conn.recv()
     cpu = time.process_time()

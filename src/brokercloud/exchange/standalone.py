@@ -15,6 +15,7 @@ import msgspec
 import uvloop
 from rich.console import Console
 
+from brokercloud import gc_policy
 from brokercloud.exchange.clock import Clock, SimulatedClock, WallClock
 from brokercloud.exchange.registry import LineRegistry, demo_registry, load_registry
 from brokercloud.exchange.server import ExchangeConfig, running_exchange
@@ -73,6 +74,7 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
     if options.stop_with_stdin:
         helpers.append(asyncio.create_task(_set_at_stdin_end(stop)))
     async with running_exchange(config, registry, listings, make_clock(options)) as running:
+        gc_before = gc_policy.settle()  # the journal is replayed: that lives all day
         if options.market_orders_per_s > 0:
             helpers.append(asyncio.create_task(
                 trade_forever(running.gateway, options.seed, options.market_orders_per_s)))
@@ -86,6 +88,7 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
         await stop.wait()
         for helper in helpers:
             helper.cancel()
+        gc_policy.restore(gc_before)
 
 
 async def _set_at_stdin_end(stop: asyncio.Event) -> None:
