@@ -229,6 +229,9 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
         await serving
         quotes.cancel()
         booking.cancel()
+        # finished before the exchange goes: its feed closing under a cancelled read could
+        # otherwise end the quotes task with that error instead (logged as never retrieved)
+        await asyncio.gather(quotes, booking, return_exceptions=True)
     _close_stores(core, feed, office, nonces, identities)
 
 
