@@ -137,7 +137,9 @@ class EventHub:
     """Fans the core's events out to subscribed sessions."""
 
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
-        self._log: deque[tuple[int, e.Event]] = deque(maxlen=capacity)
+        # the events themselves (each carries its seq): a (seq, event) pair per event was a
+        # tuple for every young-generation collection to walk, ~5 an order
+        self._log: deque[e.Event] = deque(maxlen=capacity)
         self._audiences: dict[str, _Audience] = {}
         self._watching: dict[str, set[Subscription]] = {}  # by symbol
         #: Each symbol any session asked quotes for, once: whoever feeds the hub quotes
@@ -151,7 +153,7 @@ class EventHub:
         for event in events:
             if not isinstance(event, STREAMED):
                 continue
-            self._log.append((event.seq, event))
+            self._log.append(event)
             audience = self._audiences.get(event.broker)
             recipients = audience.of(event) if audience is not None else ()
             if recipients:
@@ -189,8 +191,8 @@ class EventHub:
     def subscribe(self, caller: Caller, resume_after: int | None = None) -> Subscription:
         subscription = Subscription(caller)
         if resume_after is not None:
-            for seq, event in self._log:
-                if seq > resume_after and visible(caller, event):
+            for event in self._log:
+                if event.seq > resume_after and visible(caller, event):
                     self._offer(subscription, _encoder.encode(event))
         self._audiences.setdefault(caller.broker, _Audience()).add(subscription)
         return subscription
@@ -209,7 +211,7 @@ class EventHub:
 
     def oldest(self) -> int:
         """The earliest sequence number a resume can still start after."""
-        return self._log[0][0] - 1 if self._log else 0
+        return self._log[0].seq - 1 if self._log else 0
 
     def _offer(self, subscription: Subscription, payload: bytes) -> None:
         try:
