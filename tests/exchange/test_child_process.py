@@ -78,6 +78,23 @@ def test_exchange_process_that_cannot_start_is_an_error_naming_its_exit_code(tmp
         run(main())
 
 
+def test_exchange_process_that_dies_while_in_use_is_logged_as_an_error(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    async def main() -> None:
+        async with exchange_process(_options(tmp_path)) as endpoints:
+            os.kill(endpoints.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while not any("exited" in record.message for record in caplog.records):
+                assert time.monotonic() < deadline, "nobody noticed the exchange died"
+                await asyncio.sleep(0.05)
+
+    with caplog.at_level("ERROR", logger="brokercloud.exchange.child"):
+        asyncio.run(main())  # leaving the block after the death raises nothing
+    assert [record.message for record in caplog.records] == [
+        f"the exchange simulator exited (code {-signal.SIGKILL}) while the platform runs: "
+        "its lines stay down until the platform is restarted"]
+
+
 _PARENT = """
 import asyncio, sys
 from brokercloud.exchange.child_process import exchange_process

@@ -60,11 +60,11 @@ async def exchange_process(options: StandaloneOptions) -> AsyncIterator[Exchange
         if endpoints is None:
             raise RuntimeError(f"the exchange simulator did not start "
                                f"(exit code {await child.wait()})")
-        draining = asyncio.create_task(_drain(child.stdout))  # a full pipe would block it
+        watching = asyncio.create_task(_watch(child))
         try:
             yield endpoints
         finally:
-            draining.cancel()
+            watching.cancel()
     finally:
         await _stop(child)
 
@@ -78,13 +78,21 @@ async def _ready(stdout: asyncio.StreamReader, pid: int) -> ExchangeEndpoints | 
     return None
 
 
-async def _drain(stdout: asyncio.StreamReader) -> None:
-    while await stdout.read(65536):
+async def _watch(child: asyncio.subprocess.Process) -> None:
+    """Read what the child prints (a full pipe would block it) until it ends. An end before
+    the platform let it go is an error for the operator to see: the lines stay down."""
+    assert child.stdout is not None
+    while await child.stdout.read(65536):
         continue
+    code = await child.wait()
+    log.error("the exchange simulator exited (code %s) while the platform runs: its lines "
+              "stay down until the platform is restarted", code)
 
 
 async def _stop(child: asyncio.subprocess.Process) -> None:
     assert child.stdin is not None
+    if child.returncode is not None:  # it ended already (``_watch`` said so)
+        return
     child.stdin.close()  # the child's signal to stop (``--stop-with-stdin``)
     try:
         code = await asyncio.wait_for(child.wait(), STOP_S)
