@@ -2,7 +2,10 @@
 
 A snapshot is the pickled state with the journal position it reflects, behind a checksum,
 written to a temporary file, fsynced and renamed into place: a crash leaves either the old
-snapshot or the new one, never half of one. The core writes and reads ``snapshot.bin``; the
+snapshot or the new one, never half of one. The pickle carries ``FORMAT``: a snapshot written
+by a build whose records had another shape (format 1: an order's fills and audit trail as
+tuples) is not loaded; the journal, which is never compacted and decodes the same in every
+build, is replayed whole instead. The core writes and reads ``snapshot.bin``; the
 back office, journaled the same way, keeps its own ledger under another ``name``.
 """
 
@@ -23,11 +26,13 @@ log = logging.getLogger("brokercloud.core.snapshot")
 
 _HEADER = struct.Struct("<QI")  # journal position, CRC-32 of the pickle
 SNAPSHOT = "snapshot.bin"
+#: Raise when the pickled records change shape (2: ``core.model.OrderFill``, ``AuditStep``).
+FORMAT = 2
 State = TypeVar("State")
 
 
 def write_snapshot(data_dir: Path, state: Any, seq: int, name: str = SNAPSHOT) -> Path:
-    body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    body = pickle.dumps((FORMAT, state), protocol=pickle.HIGHEST_PROTOCOL)
     target = data_dir / name
     temporary = data_dir / (name + ".tmp")
     with temporary.open("wb") as handle:
@@ -58,5 +63,8 @@ def load_snapshot(data_dir: Path, fresh: Callable[[], State] = CoreState,  # typ
     if zlib.crc32(body) != crc:
         log.warning("snapshot %s fails its checksum; replaying the whole journal", path)
         return fresh(), 0
-    state = pickle.loads(body)
-    return state, seq
+    loaded = pickle.loads(body)
+    if not (isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == FORMAT):
+        log.warning("snapshot %s is of an older format; replaying the whole journal", path)
+        return fresh(), 0
+    return loaded[1], seq
