@@ -121,3 +121,19 @@ def test_serve_when_a_session_asks_for_quotes_then_the_feed_follows_that_symbol(
                           if event.get("symbol") == "2330"}
     finally:
         _stop(process)
+
+
+def test_serve_when_the_exchange_cannot_start_then_exits_1_saying_so_with_its_stores_closed(
+        tmp_path: Path):
+    (tmp_path / "exchange").write_text("not a directory")  # where the exchange keeps its journal
+    process = subprocess.run(
+        [sys.executable, "-m", "brokercloud.cli", "serve", "--data-dir", str(tmp_path),
+         "--port", "0"], check=False, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.returncode == 1
+    assert "the exchange simulator did not start (exit code 1); nothing was started" in (
+        process.stderr)
+    assert "READY" not in process.stdout
+    state, seq = load_snapshot(tmp_path / "core")  # the core closed cleanly, in one snapshot
+    assert seq == JournalFile(tmp_path / "core" / "journal.bin").records > 0
+    assert state.brokers

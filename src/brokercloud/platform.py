@@ -36,7 +36,11 @@ from brokercloud.backoffice.store import BackOffice
 from brokercloud.backoffice.to_core import mark_prices_forever, start_day, start_days_forever
 from brokercloud.core import commands as c
 from brokercloud.core.sequencer import Core, Sequencer
-from brokercloud.exchange.child_process import ExchangeEndpoints, exchange_process
+from brokercloud.exchange.child_process import (
+    ExchangeEndpoints,
+    ExchangeStartError,
+    exchange_process,
+)
 from brokercloud.exchange.md_feed import FeedQuote, MarketDataClient
 from brokercloud.exchange.registry import demo_registry
 from brokercloud.exchange.standalone import StandaloneOptions
@@ -182,57 +186,59 @@ async def serve_platform(options: ServeOptions, console: Console | None = None) 
     office, feed = _open_back_office(data, core, fresh)
     nonces = NonceStore(data / "nonces.db")
     stop = stop_on_signals()
-    async with exchange_process(_exchange_options(options)) as exchange:
-        lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
-        usage = LineUsage(specs_of(lines))  # counted by the pool, read by the operator
+    try:
+        async with exchange_process(_exchange_options(options)) as exchange:
+            lines = [LineConfig(line.line, line.password, line.brokers) for line in registry.lines]
+            usage = LineUsage(specs_of(lines))  # counted by the pool, read by the operator
 
-        async def start_lines(sequencer: Sequencer) -> Callable[[], Awaitable[None]]:
-            pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
-                            exchange.fix_port, usage=usage)
-            await pool.start()
-            await start_day(office, sequencer, _taiwan_today(), _now_ms())
-            timers = [
-                asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
-                                                       _now_ms)),
-                asyncio.create_task(mark_prices_forever(
-                    office, sequencer, _taiwan_today,
-                    lambda: _last_prices(core, options.host, exchange.md_port),
-                    _now_ms, MARK_PRICES_EVERY_S))]
+            async def start_lines(sequencer: Sequencer) -> Callable[[], Awaitable[None]]:
+                pool = LinePool(sequencer, lines, open_database(data / "lines.db"), options.host,
+                                exchange.fix_port, usage=usage)
+                await pool.start()
+                await start_day(office, sequencer, _taiwan_today(), _now_ms())
+                timers = [
+                    asyncio.create_task(start_days_forever(office, sequencer, _taiwan_today,
+                                                           _now_ms)),
+                    asyncio.create_task(mark_prices_forever(
+                        office, sequencer, _taiwan_today,
+                        lambda: _last_prices(core, options.host, exchange.md_port),
+                        _now_ms, MARK_PRICES_EVERY_S))]
 
-            async def stop() -> None:
-                for timer in timers:
-                    timer.cancel()
-                await pool.stop()
-            return stop
+                async def stop() -> None:
+                    for timer in timers:
+                        timer.cancel()
+                    await pool.stop()
+                return stop
 
-        app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
-                         nonces=nonces, line_usage=usage,
-                         expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S,
-                         back_office=office)
-        booking = asyncio.create_task(feed.run())
-        quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
-        server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
-                                               log_level="warning", lifespan="on",
-                                               ws_per_message_deflate=False,
-                                               # loopback, no proxy in front; a log line
-                                               # and a middleware layer per request less
-                                               access_log=False, proxy_headers=False,
-                                               timeout_graceful_shutdown=5))
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
-        _announce(console, options, port, exchange)
-        print("READY", port, exchange.fix_port, exchange.md_port, flush=True)
-        await stop.wait()
-        server.should_exit = True
-        await serving
-        quotes.cancel()
-        booking.cancel()
-        # finished before the exchange goes: its feed closing under a cancelled read could
-        # otherwise end the quotes task with that error instead (logged as never retrieved)
-        await asyncio.gather(quotes, booking, return_exceptions=True)
-    _close_stores(core, feed, office, nonces, identities)
+            app = create_app(core, identities, listeners=[feed], on_start=start_lines, ca=ca,
+                             nonces=nonces, line_usage=usage,
+                             expire_approvals_every_s=EXPIRE_APPROVALS_EVERY_S,
+                             back_office=office)
+            booking = asyncio.create_task(feed.run())
+            quotes = asyncio.create_task(_quotes(app.state.hub, options.host, exchange.md_port))
+            server = uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.http_port,
+                                                   log_level="warning", lifespan="on",
+                                                   ws_per_message_deflate=False,
+                                                   # loopback, no proxy in front; a log line
+                                                   # and a middleware layer per request less
+                                                   access_log=False, proxy_headers=False,
+                                                   timeout_graceful_shutdown=5))
+            serving = asyncio.create_task(server.serve())
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
+            _announce(console, options, port, exchange)
+            print("READY", port, exchange.fix_port, exchange.md_port, flush=True)
+            await stop.wait()
+            server.should_exit = True
+            await serving
+            quotes.cancel()
+            booking.cancel()
+            # finished before the exchange goes: its feed closing under a cancelled read could
+            # otherwise end the quotes task with that error instead (logged as never retrieved)
+            await asyncio.gather(quotes, booking, return_exceptions=True)
+    finally:  # the exchange may not have started: the stores close all the same
+        _close_stores(core, feed, office, nonces, identities)
 
 
 #: What each demo investor's settlement bank account holds at first start: more than two
@@ -314,5 +320,9 @@ def _announce(console: Console, options: ServeOptions, port: int,
 
 def serve(options: ServeOptions) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    uvloop.run(serve_platform(options))
+    try:
+        uvloop.run(serve_platform(options))
+    except ExchangeStartError as error:
+        log.error("%s; nothing was started", error)
+        return 1
     return 0

@@ -28,6 +28,10 @@ log = logging.getLogger("brokercloud.exchange.child")
 STOP_S = 10.0  # a clean stop commits the journal and logs the lines out well within this
 
 
+class ExchangeStartError(RuntimeError):
+    """The simulator ended before it said it was ready (its own error is on stderr)."""
+
+
 class ExchangeEndpoints(msgspec.Struct, frozen=True):
     fix_port: int
     md_port: int
@@ -58,8 +62,8 @@ async def exchange_process(options: StandaloneOptions) -> AsyncIterator[Exchange
     try:
         endpoints = await _ready(child.stdout, child.pid)
         if endpoints is None:
-            raise RuntimeError(f"the exchange simulator did not start "
-                               f"(exit code {await child.wait()})")
+            raise ExchangeStartError(f"the exchange simulator did not start "
+                                     f"(exit code {await child.wait()})")
         watching = asyncio.create_task(_watch(child))
         try:
             yield endpoints
