@@ -2,11 +2,10 @@
 
 The whole platform runs as its own process (``brokercloud serve``: core, shared lines, AP
 server, back office, with the exchange simulator in a child process); this process is the
-clients: salespeople and clerks of the three demo
-brokers, logged in over HTTP, entering limit orders for 2330 at its reference price (buys and
-sells alternate, so half of them trade) over ``IN_FLIGHT`` keep-alive connections of a lean
-client (``http_load``: httpx alone cost more CPU than the server), and listening on the
-WebSocket stream.
+clients: salespeople and clerks of the three demo brokers, logged in over HTTP, entering limit
+orders for 2330 at its reference price (buys and sells alternate, so half of them trade) over
+``IN_FLIGHT`` keep-alive connections of a lean client (``http_load``: httpx alone cost more CPU
+than the server), and listening on the WebSocket stream.
 
 The demo accounts' daily trading limits and holdings are sized for people, not for a benchmark,
 so the bench seeds the core first with the demo's reference data and larger limits and holdings

@@ -70,25 +70,32 @@ async def serve_exchange(options: StandaloneOptions, console: Console | None = N
                             fix_port=options.fix_port, md_port=options.md_port, seed=options.seed,
                             price_stabilization=options.price_stabilization)
     stop = stop_on_signals()
-    helpers = []
+    helpers: list[asyncio.Task[None]] = []
     if options.stop_with_stdin:
         helpers.append(asyncio.create_task(_set_at_stdin_end(stop)))
     async with running_exchange(config, registry, listings, make_clock(options)) as running:
         gc_before = gc_policy.settle()  # the journal is replayed: that lives all day
-        if options.market_orders_per_s > 0:
-            helpers.append(asyncio.create_task(
-                trade_forever(running.gateway, options.seed, options.market_orders_per_s)))
-        console.print(f"exchange simulator: FIX 4.4 on {options.host}:{running.fix_port} "
-                      f"(TargetCompID {registry.target_comp_id}), market data on "
-                      f"{options.host}:{running.md_port}, journal in {Path(options.data_dir)}")
-        for line in registry.lines:
-            console.print(f"  line {line.line}: brokers {', '.join(sorted(line.brokers))}, "
-                          f"{registry.rate_limit(line) or 'unlimited'} msgs/s")
-        print("READY", running.fix_port, running.md_port, flush=True)
-        await stop.wait()
-        for helper in helpers:
-            helper.cancel()
-        gc_policy.restore(gc_before)
+        try:
+            if options.market_orders_per_s > 0:
+                helpers.append(asyncio.create_task(
+                    trade_forever(running.gateway, options.seed, options.market_orders_per_s)))
+            _announce(console, options, registry, running.fix_port, running.md_port)
+            print("READY", running.fix_port, running.md_port, flush=True)
+            await stop.wait()
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            gc_policy.restore(gc_before)
+
+
+def _announce(console: Console, options: StandaloneOptions, registry: LineRegistry,
+              fix_port: int, md_port: int) -> None:
+    console.print(f"exchange simulator: FIX 4.4 on {options.host}:{fix_port} "
+                  f"(TargetCompID {registry.target_comp_id}), market data on "
+                  f"{options.host}:{md_port}, journal in {Path(options.data_dir)}")
+    for line in registry.lines:
+        console.print(f"  line {line.line}: brokers {', '.join(sorted(line.brokers))}, "
+                      f"{registry.rate_limit(line) or 'unlimited'} msgs/s")
 
 
 async def _set_at_stdin_end(stop: asyncio.Event) -> None:
