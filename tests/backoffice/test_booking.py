@@ -124,9 +124,9 @@ def test_ledger_when_half_margin_position_sold_then_half_the_loan_repaid() -> No
     first = fill(SELL, 1_000, 7_620, credit=MARGIN)
     rest = fill(SELL, 2_000, 7_620, credit=MARGIN)
     assert books.apply(first) == books.apply(rest) == 0
-    loans = [books.bookings[(f.order_id, f.exec_id)].loan for f in (first, rest)]
+    loans = [books.booking(f.order_id, f.exec_id).loan for f in (first, rest)]
     assert loans == [45_666, 91_334]
-    assert all(books.bookings[(f.order_id, f.exec_id)].interest == 0 for f in (first, rest))
+    assert all(books.booking(f.order_id, f.exec_id).interest == 0 for f in (first, rest))
 
 def test_ledger_when_day_trader_buys_then_sells_then_day_trade_tax() -> None:
     # buy 2 lots at 50.0, sell 3 lots at 51.0: 2 lots day-traded (0.15% of 102,000 = 153),
@@ -135,7 +135,7 @@ def test_ledger_when_day_trader_buys_then_sells_then_day_trade_tax() -> None:
     books.apply(fill(BUY, 2_000, 5_000, account=DAY_TRADER))
     sell = fill(SELL, 3_000, 5_100, account=DAY_TRADER)
     assert books.apply(sell) == 0
-    booking = books.bookings[(sell.order_id, sell.exec_id)]
+    booking = books.booking(sell.order_id, sell.exec_id)
     assert (booking.day_trade_qty, booking.tax, booking.commission) == (2_000, 306, 218)
     assert booking.net == 153_000 - 218 - 306
 
@@ -145,7 +145,7 @@ def test_ledger_when_not_a_day_trading_account_then_stock_rate() -> None:
     books.apply(fill(BUY, 2_000, 5_000))
     sell = fill(SELL, 3_000, 5_100)
     books.apply(sell)
-    assert books.bookings[(sell.order_id, sell.exec_id)].tax == 459
+    assert books.booking(sell.order_id, sell.exec_id).tax == 459
 
 def test_ledger_when_day_trade_after_statute_sunset_then_stock_rate() -> None:
     # the 0.15% rate ends 2027-12-31: on 2028-01-04 the sell pays 0.3% of 51,000 = 153
@@ -154,7 +154,7 @@ def test_ledger_when_day_trade_after_statute_sunset_then_stock_rate() -> None:
     books.apply(fill(BUY, 1_000, 5_000, account=DAY_TRADER, trade_date=day))
     sell = fill(SELL, 1_000, 5_100, account=DAY_TRADER, trade_date=day)
     books.apply(sell)
-    booking = books.bookings[(sell.order_id, sell.exec_id)]
+    booking = books.booking(sell.order_id, sell.exec_id)
     assert (booking.day_trade_qty, booking.tax) == (1_000, 153)
 
 def test_ledger_when_thesis_examples_then_net_amount_for_the_day() -> None:

@@ -60,7 +60,7 @@ def test_book_when_exec_id_reused_with_other_terms_then_held_not_booked() -> Non
     books.apply(command)
     changed = msgspec.structs.replace(command, price=7_630)
     assert books.apply(changed) == Code.EXEC_ID_CONFLICT
-    assert books.bookings[(command.order_id, command.exec_id)].price == 7_620
+    assert books.booking(command.order_id, command.exec_id).price == 7_620
     assert [r.code for r in exceptions_of(books, BROKER)] == [Code.EXEC_ID_CONFLICT]
 
 

@@ -86,7 +86,8 @@ def test_settle_when_traded_on_thursday_then_settles_monday_after_the_weekend() 
     books = ledger()
     command = fill(BUY, 1_000, 7_620, trade_date=THU)
     books.apply(command)
-    assert books.bookings[(command.order_id, command.exec_id)].settle_date == MON
+    booking = books.booking(command.order_id, command.exec_id)
+    assert booking is not None and booking.settle_date == MON
     assert books.apply(b.Settle(date=date(2026, 11, 28))) == Code.NOT_A_SETTLEMENT_DAY
     _settle(books, FRI)
     assert _bank(books) == FUNDS

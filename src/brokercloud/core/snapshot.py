@@ -3,8 +3,8 @@
 A snapshot is the pickled state with the journal position it reflects, behind a checksum,
 written to a temporary file, fsynced and renamed into place: a crash leaves either the old
 snapshot or the new one, never half of one. The pickle carries ``FORMAT``: a snapshot written
-by a build whose records had another shape (format 1: an order's fills and audit trail as
-tuples) is not loaded; the journal, which is never compacted and decodes the same in every
+by a build whose records had another shape (an order's fills and audit trail as tuples, say)
+is not loaded; the journal, which is never compacted and decodes the same in every
 build, is replayed whole instead. The core writes and reads ``snapshot.bin``; the
 back office, journaled the same way, keeps its own ledger under another ``name``.
 """
@@ -26,8 +26,9 @@ log = logging.getLogger("brokercloud.core.snapshot")
 
 _HEADER = struct.Struct("<QI")  # journal position, CRC-32 of the pickle
 SNAPSHOT = "snapshot.bin"
-#: Raise when the pickled records change shape (2: ``core.model.OrderFill``, ``AuditStep``).
-FORMAT = 2
+#: Raise when the pickled records change shape (2: ``core.model.OrderFill``, ``AuditStep``;
+#: 3: the back office's bookings keyed by ``ledger.booking_key``).
+FORMAT = 3
 State = TypeVar("State")
 
 
