@@ -120,7 +120,7 @@ def test_thesis_examples_when_sent_over_fix_then_filled_with_exact_reservations(
             assert account.available_shares("2330") == 10_000  # 5 held + 10 bought - 5 sold
             assert orders[buy_id].exchange_order_id > 0 and orders[buy_id].line
             # each order went out exactly once, on the lines its broker may use
-            assert sorted(order_id for _, order_id in p.pool.sent) == sorted(orders)
+            assert sorted(order_id for _, order_id in p.pool.recent_sends()) == sorted(orders)
 
     asyncio.run(scenario())
 
@@ -151,7 +151,7 @@ def test_restart_when_crash_came_after_mark_sent_then_reconciled_and_sent_once(
             await _wait_for(lambda: orders[order_id].state is OrderState.ACKNOWLEDGED)
             await p.sequencer.submit(_order("99990001", "9B00", "c1", Side.SELL, 2, 7500))
             await _wait_for(lambda: orders[order_id].state is OrderState.FILLED)
-            assert p.pool.sent.count(("T9A00A0", order_id)) == 1
+            assert p.pool.recent_sends().count(("T9A00A0", order_id)) == 1
             cl_ord_ids = [o.cl_ord_id for o in p.exchange.gateway.exchange.orders.values()]
             assert cl_ord_ids.count(order_id) == 1
 
@@ -175,7 +175,7 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             assert placed[0].state is OrderState.PENDING_APPROVAL
             assert (placed[1].amount, placed[1].level) == (763_085, 1)
             await asyncio.sleep(0.2)
-            assert not p.pool.sent and not p.exchange.gateway.exchange.orders
+            assert not p.pool.recent_sends() and not p.exchange.gateway.exchange.orders
             await p.sequencer.submit(c.Approve(at=T0 + 3_700_000, broker="9A00", user="chen",
                                                order_id=order_id))
             orders = p.core.state.orders
@@ -185,7 +185,7 @@ def test_order_when_above_approval_threshold_then_waits_approved_by_supervisor_t
             assert [step.what for step in orders[order_id].audit][:3] == [
                 "needs_approval", "approved", "sent"]
             assert orders[order_id].audit[1].by == "chen"
-            assert len(p.pool.sent) == 2
+            assert len(p.pool.recent_sends()) == 2
 
     asyncio.run(scenario())
 
@@ -251,7 +251,7 @@ def test_thesis_variant_when_a_check_fails_then_its_code_and_nothing_reaches_the
             events = await p.sequencer.submit(order)
             assert [(type(x).__name__, x.code) for x in events] == [("OrderRejected", code)]
             await asyncio.sleep(0.1)
-            assert not p.pool.sent and not p.exchange.gateway.exchange.orders
+            assert not p.pool.recent_sends() and not p.exchange.gateway.exchange.orders
 
     asyncio.run(scenario())
 
@@ -276,8 +276,8 @@ def test_dispatch_when_several_lines_free_then_their_marks_share_one_group_commi
             orders = [_order("12345678", "9A00", f"a{n}", Side.BUY, 1, 7470) for n in range(2)]
             orders += [_order("99990001", "9B00", f"b{n}", Side.SELL, 1, 7480) for n in range(2)]
             await asyncio.gather(*(p.sequencer.submit_nowait(order) for order in orders))
-            await _wait_for(lambda: len(p.pool.sent) == 4)
-            assert len({line for line, _ in p.pool.sent}) == 4  # one order on each line
+            await _wait_for(lambda: len(p.pool.recent_sends()) == 4)
+            assert len({line for line, _ in p.pool.recent_sends()}) == 4  # one order on each line
 
     asyncio.run(scenario())
     assert max(marks_per_append) == 4

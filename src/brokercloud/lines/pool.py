@@ -107,10 +107,17 @@ class LinePool:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._keepers: list[asyncio.Task[None]] = []
-        #: (line, ClOrdID) of the latest NewOrderSingles, for inspection: bounded, since a
-        #: list of every one grew by the day's order count (~100 bytes an order)
-        self.sent: deque[tuple[str, str]] = deque(maxlen=RECENT_SENDS)
+        # "line ClOrdID" of the latest NewOrderSingles (``recent_sends``): bounded, since a
+        # list of every one grew by the day's order count; a string, not a tuple per order
+        # for the cyclic GC to walk
+        self._sent: deque[str] = deque(maxlen=RECENT_SENDS)
         sequencer.listeners.append(self.on_events)
+
+    def recent_sends(self) -> list[tuple[str, str]]:
+        """(line, ClOrdID) of the latest NewOrderSingles, oldest first (line IDs hold no
+        space)."""
+        return [(line, order_id) for line, _, order_id in
+                (entry.partition(" ") for entry in self._sent)]
 
     async def start(self) -> None:
         """Log every line on, queue what the core still has to send, start dispatching, and
@@ -251,7 +258,7 @@ class LinePool:
             if order.state is OrderState.SENT and order.line == line:
                 session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order,
                                                                           _transact_time()))
-                self.sent.append((line, order_id))
+                self._sent.append(f"{line} {order_id}")
                 self.usage.record(line, order.broker, _today())
             return
         n = self._requests[order_id] = self._requests.get(order_id, 0) + 1
@@ -291,5 +298,5 @@ class LinePool:
         if order is not None and order.state is OrderState.SENT:
             log.warning("order %s never reached the exchange; sending it again", order_id)
             session.send(MsgType.NEW_ORDER_SINGLE, fb.new_order_single(order, _transact_time()))
-            self.sent.append((order.line, order_id))
+            self._sent.append(f"{order.line} {order_id}")
             self.usage.record(order.line, order.broker, _today())
