@@ -155,3 +155,39 @@ def test_backlogged_brokers_share_in_proportion_to_weight(
     for i, wi in zip(names, weights, strict=True):
         for j, wj in zip(names, weights, strict=True):
             assert Fraction(served[i], wi) - Fraction(served[j], wj) <= Fraction(1, wi)
+
+
+class _Scanning(Scheduler):
+    """The preference rule read literally: a broker's first ready line in its own list."""
+
+    def _first_ready(self, state, ready):  # type: ignore[no-untyped-def]
+        return next(filter(ready.__contains__, state.lines))
+
+
+@given(st.integers(1, 12), st.lists(st.tuples(
+    st.integers(0, 60),  # ms since the previous step
+    st.sampled_from(("enqueue", "enqueue", "down", "up")),
+    st.integers(0, 11),  # broker or line
+    st.integers(1, 8),  # how many to enqueue
+), max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_dispatch_when_brokers_are_on_every_line_then_the_heap_picks_as_the_list_scan(
+        size: int, steps: list[tuple[int, str, int, int]]) -> None:
+    """Brokers on every line take the top of the ready-line heap instead of scanning their
+    list: the same sends, on the same lines, at the same times, with lines going down and up
+    (some lines shared by fewer brokers, so the preference order is not the index order)."""
+    lines = [LineSpec(f"L{i}", frozenset(BROKERS if i % 3 else BROKERS[:2]), 20, 1 + i % 2)
+             for i in range(size)]
+    heap, scan = Scheduler(lines), _Scanning(lines)
+    now, counter = 0, 0
+    for gap, action, which, count in steps:
+        now += gap * MS
+        if action == "enqueue":
+            for _ in range(count):
+                counter += 1
+                for scheduler in (heap, scan):
+                    scheduler.enqueue(BROKERS[which % 2], counter)  # A and B: every line
+        else:
+            for scheduler in (heap, scan):
+                scheduler.set_line_up(f"L{which % size}", action == "up")
+        assert heap.dispatch(now) == scan.dispatch(now)

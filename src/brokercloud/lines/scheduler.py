@@ -76,12 +76,14 @@ class _Broker:
     was removed and enqueued again.
     """
 
-    __slots__ = ("cost", "lines", "live", "name", "queue", "stamp", "tag", "tickets")
+    __slots__ = ("cost", "everywhere", "lines", "live", "name", "queue", "stamp", "tag",
+                 "tickets")
 
-    def __init__(self, name: str, cost: int, lines: list[int]) -> None:
+    def __init__(self, name: str, cost: int, lines: list[int], everywhere: bool) -> None:
         self.name = name
         self.cost = cost  # the tag advance per order: 1/weight, scaled to an integer
         self.lines = lines  # indices of the lines it may use, least shared first
+        self.everywhere = everywhere  # on every line: its first ready line is the pool's
         self.queue: deque[tuple[int, Hashable]] = deque()
         self.live: dict[Hashable, int] = {}
         self.tickets = 0
@@ -118,6 +120,12 @@ class Scheduler:
         # ready_at: a dispatch then asks only the lines waking up, not every pacer of the pool
         # (240 lines in ``bench api``, most of a dispatch's cost).
         self._ready: set[int] = set(range(len(lines)))
+        # The ready lines again, as a heap in the order brokers prefer lines (least shared
+        # first, then by index; ``_rank``): a broker on every line takes its top instead of
+        # scanning its list past the resting lines. Entries of lines since gone resting or
+        # down are dropped when they reach the top.
+        self._order = [len(line.brokers) * len(lines) + i for i, line in enumerate(lines)]
+        self._ready_heap = sorted(self._order)
         self._resting: list[tuple[int, int]] = []  # a heap of (ready_at, line)
         self._down: set[int] = set()  # lines not logged on: nothing is dispatched to them
         self._pool = Pacer(sum(line.rate for line in lines)) if pace_pool else None
@@ -159,6 +167,8 @@ class Scheduler:
             raise ValueError(f"unknown line {line_id!r}")
         if up:
             self._down.discard(index)
+            if index in self._ready:
+                heapq.heappush(self._ready_heap, self._order[index])
         else:
             self._down.add(index)
 
@@ -173,14 +183,16 @@ class Scheduler:
         self._advance(now)
         resting = self._resting
         while resting and resting[0][0] <= now:
-            self._ready.add(heapq.heappop(resting)[1])
+            line = heapq.heappop(resting)[1]
+            self._ready.add(line)
+            heapq.heappush(self._ready_heap, self._order[line])
         ready = self._ready - self._down if self._down else self._ready
         sent: list[Dispatch] = []
         while ready and (self._pool is None or self._pool.ready(now)):
             state = self._choose(ready)
             if state is None:
                 break
-            line = next(filter(ready.__contains__, state.lines))  # its first ready line
+            line = self._first_ready(state, ready)
             sent.append(self._send(state, line, now))
             pacer = self._pacers[line]
             if not pacer.ready(now):
@@ -204,12 +216,22 @@ class Scheduler:
         return max(at, now)
 
     def _choose(self, ready: set[int]) -> _Broker | None:
+        """``ready`` is never empty here: a broker on every line always has one of them."""
         best: _Broker | None = None
         for state in self._active.values():
-            if (best is None or (state.tag, state.stamp) < (best.tag, best.stamp)) and not (
-                    ready.isdisjoint(state.lines)):
+            if (best is None or (state.tag, state.stamp) < (best.tag, best.stamp)) and (
+                    state.everywhere or not ready.isdisjoint(state.lines)):
                 best = state
         return best
+
+    def _first_ready(self, state: _Broker, ready: set[int]) -> int:
+        """The broker's first ready line in its order of preference."""
+        if not state.everywhere:
+            return next(filter(ready.__contains__, state.lines))
+        heap, size = self._ready_heap, len(self._order)
+        while heap[0] % size not in ready:  # gone resting or down since it was pushed
+            heapq.heappop(heap)
+        return heap[0] % size
 
     def _send(self, state: _Broker, line: int, now: int) -> Dispatch:
         item = state.pop()
@@ -253,7 +275,8 @@ def _brokers(lines: Sequence[LineSpec], weights: Mapping[str, int]) -> dict[str,
     if bad:
         raise ValueError(f"weights must be positive integers, got {bad}")
     scale = math.lcm(*weights.values(), 1)  # integer tags stay exact for any mix of weights
-    return {name: _Broker(name, scale // weights.get(name, 1), _lines_of(name, lines))
+    return {name: _Broker(name, scale // weights.get(name, 1), _lines_of(name, lines),
+                          everywhere=all(name in line.brokers for line in lines))
             for name in names}
 
 
