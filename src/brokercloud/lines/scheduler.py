@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,10 +121,10 @@ class Scheduler:
         # (240 lines in ``bench api``, most of a dispatch's cost).
         self._ready: set[int] = set(range(len(lines)))
         # The ready lines again, as a heap in the order brokers prefer lines (least shared
-        # first, then by index; ``_rank``): a broker on every line takes its top instead of
-        # scanning its list past the resting lines. Entries of lines since gone resting or
+        # first, then by index; ``_preference``): a broker on every line takes its top, not
+        # a scan of its list past the resting lines. Entries of lines since gone resting or
         # down are dropped when they reach the top.
-        self._order = [len(line.brokers) * len(lines) + i for i, line in enumerate(lines)]
+        self._order = _preference(lines)
         self._ready_heap = sorted(self._order)
         self._resting: list[tuple[int, int]] = []  # a heap of (ready_at, line)
         self._down: set[int] = set()  # lines not logged on: nothing is dispatched to them
@@ -280,6 +280,13 @@ def _brokers(lines: Sequence[LineSpec], weights: Mapping[str, int]) -> dict[str,
             for name in names}
 
 
-def _lines_of(name: str, lines: Iterable[LineSpec]) -> list[int]:
-    allowed = [(len(line.brokers), i) for i, line in enumerate(lines) if name in line.brokers]
-    return [i for _, i in sorted(allowed)]
+def _preference(lines: Sequence[LineSpec]) -> list[int]:
+    """Each line's place in every broker's order of preference, least shared first, then by
+    index, as one integer (``key % len(lines)`` is the line)."""
+    return [len(line.brokers) * len(lines) + i for i, line in enumerate(lines)]
+
+
+def _lines_of(name: str, lines: Sequence[LineSpec]) -> list[int]:
+    order = _preference(lines)
+    return sorted((i for i, line in enumerate(lines) if name in line.brokers),
+                  key=order.__getitem__)
